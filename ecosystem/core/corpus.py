@@ -1,0 +1,253 @@
+"""Documents as a struct of arrays, the initial human culture, and the growing corpus.
+
+A document has a discrete style ``type`` (the article's "grid cell", or a dialect), a point ``x``
+in a small continuous style space, ``quality`` (0–100), ``artifact`` (accumulated training error),
+``gpt_rate`` (marker words such as "delve" per 1,000 words), ``stance`` (−1 … 1), ``origin``
+(``HUMAN`` or the AI generation that wrote it), ``author`` (a person, or ``NO_AUTHOR``) and the
+``step`` it was uploaded at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+HUMAN = -1
+"""``origin`` of a document written by a person."""
+NO_AUTHOR = -1
+"""``author`` of a document with no person behind it (the historical web, content farms)."""
+
+_DTYPES = {
+    "type": np.int32,
+    "x": np.float32,
+    "quality": np.float32,
+    "artifact": np.float32,
+    "gpt_rate": np.float32,
+    "stance": np.float32,
+    "origin": np.int16,
+    "author": np.int32,
+    "step": np.int32,
+}
+
+
+@dataclass(frozen=True)
+class Docs:
+    """A batch of documents, one array per attribute (``x`` has shape ``(n, dims)``)."""
+
+    type: np.ndarray
+    x: np.ndarray
+    quality: np.ndarray
+    artifact: np.ndarray
+    gpt_rate: np.ndarray
+    stance: np.ndarray
+    origin: np.ndarray
+    author: np.ndarray
+    step: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.type.shape[0])
+
+    @property
+    def dims(self) -> int:
+        """Dimensions of the continuous style space."""
+        return int(self.x.shape[1])
+
+    @classmethod
+    def build(cls, **arrays: np.ndarray) -> Docs:
+        """Create a batch, casting every array to its compact storage type."""
+        return cls(**{name: np.asarray(arrays[name], dtype=_DTYPES[name]) for name in _DTYPES})
+
+    @classmethod
+    def empty(cls, dims: int) -> Docs:
+        """Return a batch of no documents."""
+        arrays = {name: np.empty(0, dtype=dtype) for name, dtype in _DTYPES.items()}
+        arrays["x"] = np.empty((0, dims), dtype=np.float32)
+        return cls(**arrays)
+
+    def take(self, index: np.ndarray | slice) -> Docs:
+        """Return the documents at ``index`` (a view for a slice, a copy for an index array)."""
+        return Docs(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    @staticmethod
+    def concat(batches: list[Docs]) -> Docs:
+        """Join batches in order."""
+        return Docs(
+            **{f.name: np.concatenate([getattr(b, f.name) for b in batches]) for f in fields(Docs)}
+        )
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the arrays."""
+        return sum(getattr(self, f.name).nbytes for f in fields(self))
+
+    @staticmethod
+    def bytes_per_doc(dims: int) -> int:
+        """Storage bytes of one document in ``dims`` style dimensions."""
+        return sum(np.dtype(t).itemsize for n, t in _DTYPES.items() if n != "x") + 4 * dims
+
+
+class Corpus:
+    """The web: every uploaded document, in upload order, growing in place.
+
+    Storage grows geometrically (capacity doubles), so appending a step's uploads copies the
+    corpus only O(log n) times over a run; ``docs`` is a view of the filled part.
+    """
+
+    def __init__(self, dims: int, capacity: int = 1024):
+        self._dims = dims
+        self._size = 0
+        self._store = self._allocate(max(capacity, 1))
+
+    def _allocate(self, capacity: int) -> dict[str, np.ndarray]:
+        store = {name: np.empty(capacity, dtype=dtype) for name, dtype in _DTYPES.items()}
+        store["x"] = np.empty((capacity, self._dims), dtype=np.float32)
+        return store
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def capacity(self) -> int:
+        """Documents the current storage can hold before it grows."""
+        return int(self._store["type"].shape[0])
+
+    def append(self, batch: Docs) -> None:
+        """Add a batch of uploaded documents at the end."""
+        n = len(batch)
+        if n == 0:
+            return
+        need = self._size + n
+        if need > self.capacity:
+            new = self._allocate(max(need, 2 * self.capacity))
+            for name, array in self._store.items():
+                new[name][: self._size] = array[: self._size]
+            self._store = new
+        for name in _DTYPES:
+            self._store[name][self._size : need] = getattr(batch, name)
+        self._size = need
+
+    @property
+    def docs(self) -> Docs:
+        """All documents so far, as views (no copy)."""
+        return Docs(**{name: array[: self._size] for name, array in self._store.items()})
+
+    def since(self, start: int) -> Docs:
+        """Documents appended at or after position ``start``, as views."""
+        return Docs(**{name: array[start : self._size] for name, array in self._store.items()})
+
+
+@dataclass(frozen=True)
+class Culture:
+    """The original human culture: type weights and centres, and the spread around them.
+
+    Attributes
+    ----------
+    weights : ndarray (K,)
+        Probability of each style type among people and the original corpus.
+    centres : ndarray (K, dims)
+        Centre of each type in style space.
+    type_std : float
+        Spread of documents around their type's centre.
+    tail : ndarray of bool (K,)
+        Types whose weight is below the median weight (the rare styles ``tail_mass`` tracks).
+    """
+
+    weights: np.ndarray
+    centres: np.ndarray
+    type_std: float
+    tail: np.ndarray
+
+    @property
+    def types(self) -> int:
+        """Number of original types K."""
+        return int(self.weights.shape[0])
+
+
+def type_weights(types: int, spec: str | list[float], zipf_exponent: float = 1.0) -> np.ndarray:
+    """Return normalised weights of K style types.
+
+    Parameters
+    ----------
+    types : int
+        K.
+    spec : {"zipf", "uniform"} or list of float
+        Zipf weights ∝ rank^(−s), equal weights, or the given weights.
+    zipf_exponent : float
+        s, for ``"zipf"``.
+    """
+    if isinstance(spec, str):
+        if spec == "uniform":
+            w = np.ones(types)
+        elif spec == "zipf":
+            w = np.arange(1, types + 1, dtype=float) ** -zipf_exponent
+        else:
+            raise ValueError(f"unknown type_weights {spec!r}")
+    else:
+        w = np.asarray(spec, dtype=float)
+    return w / w.sum()
+
+
+def make_culture(
+    types: int,
+    weights_spec: str | list[float],
+    zipf_exponent: float,
+    dims: int,
+    type_spread: float,
+    type_std: float,
+    rng: np.random.Generator,
+) -> Culture:
+    """Draw the original human culture: K type centres around the origin, with their weights."""
+    weights = type_weights(types, weights_spec, zipf_exponent)
+    centres = rng.normal(0.0, type_spread, size=(types, dims))
+    tail = weights < np.median(weights)
+    return Culture(weights=weights, centres=centres, type_std=type_std, tail=tail)
+
+
+def human_docs(
+    types: np.ndarray,
+    centres: np.ndarray,
+    type_std: float,
+    quality_mean: float,
+    quality_std: float,
+    gpt_rate: np.ndarray | float,
+    stance: np.ndarray | float,
+    author: np.ndarray | int,
+    step: int,
+    rng: np.random.Generator,
+) -> Docs:
+    """Hand-written documents of the given types, scattered around their type centres."""
+    n = types.shape[0]
+    dims = centres.shape[1]
+    x = centres[types] + rng.normal(0.0, type_std, size=(n, dims))
+    quality = np.clip(rng.normal(quality_mean, quality_std, size=n), 0.0, 100.0)
+    return Docs.build(
+        type=types,
+        x=x,
+        quality=quality,
+        artifact=np.zeros(n),
+        gpt_rate=np.broadcast_to(gpt_rate, n),
+        stance=np.broadcast_to(stance, n),
+        origin=np.full(n, HUMAN),
+        author=np.broadcast_to(author, n),
+        step=np.full(n, step),
+    )
+
+
+def initial_corpus(
+    culture: Culture,
+    n: int,
+    quality_mean: float,
+    quality_std: float,
+    human_rate: float,
+    human_rate_spread: float,
+    rng: np.random.Generator,
+) -> Docs:
+    """The original, purely human corpus of ``n`` documents drawn from the culture."""
+    types = rng.choice(culture.types, size=n, p=culture.weights)
+    gpt_rate = human_rate * rng.lognormal(-0.5 * human_rate_spread**2, human_rate_spread, size=n)
+    stance = rng.uniform(-1.0, 1.0, size=n)
+    return human_docs(
+        types, culture.centres, culture.type_std, quality_mean, quality_std,
+        gpt_rate, stance, author=NO_AUTHOR, step=0, rng=rng,
+    )

@@ -1,0 +1,123 @@
+"""Filter AI drafts before they reach the web, and AI text before it reaches training.
+
+Curation, as the article describes it: of several drafts, a person (or a best-of-N pipeline) keeps
+the one that scores best, and the score favours broadly acceptable, typical styles: "the safe 80
+beats the eccentric 79". Drafts scoring below an upload threshold are not posted at all. When the
+lab scrapes, an AI-text detector removes a share of AI documents (its recall) and, by mistake, a
+share of human documents (its false-positive rate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ecosystem.core.corpus import HUMAN, Docs
+from ecosystem.core.decode import DecodingParams, decode
+from ecosystem.core.fit import ModelState
+
+
+@dataclass(frozen=True)
+class CurationParams:
+    """Which drafts get posted (scenario section ``[curation]``)."""
+
+    best_of_n: int = 1
+    typicality_weight: float = 0.0
+    upload_threshold: float = 0.0
+
+
+def typicality(state: ModelState, types: np.ndarray) -> np.ndarray:
+    """How typical (popular) a style is for the model: p(type) / max p, in [0, 1]."""
+    return state.probs[types] / state.probs.max()
+
+
+def score(state: ModelState, docs: Docs, typicality_weight: float) -> np.ndarray:
+    """A curator's score of drafts: quality plus a bonus, in quality points, for typical styles."""
+    return docs.quality.astype(np.float64) + typicality_weight * typicality(state, docs.type)
+
+
+def best_of_n(
+    state: ModelState,
+    n: int,
+    decoding: DecodingParams,
+    curation: CurationParams,
+    rng: np.random.Generator,
+    *,
+    prompt_types: np.ndarray | None = None,
+    prompt_strength: float = 0.0,
+    author: np.ndarray | int = -1,
+    step: int = 0,
+) -> tuple[Docs, np.ndarray]:
+    """Write ``n`` posts, each the best-scoring of ``best_of_n`` drafts.
+
+    Returns
+    -------
+    posts : Docs
+        The chosen drafts, one per post.
+    scores : ndarray (n,)
+        Their curator scores (compare with the upload threshold).
+    """
+    width = curation.best_of_n
+    repeat_prompts = None if prompt_types is None else np.repeat(prompt_types, width)
+    drafts = decode(
+        state, n * width, decoding, rng,
+        prompt_types=repeat_prompts, prompt_strength=prompt_strength,
+        author=np.repeat(np.broadcast_to(author, n), width), step=step,
+    )
+    scores = score(state, drafts, curation.typicality_weight)
+    if width == 1:
+        return drafts, scores
+    best = scores.reshape(n, width).argmax(axis=1) + np.arange(n) * width
+    return drafts.take(best), scores[best]
+
+
+def curated_outputs(
+    state: ModelState,
+    n: int,
+    decoding: DecodingParams,
+    curation: CurationParams,
+    rng: np.random.Generator,
+    *,
+    step: int = 0,
+    max_rounds: int = 50,
+) -> Docs:
+    """Posts of a content farm: ``n`` best-of-N posts that pass the upload threshold.
+
+    Drafting repeats until ``n`` posts pass or ``max_rounds`` rounds are spent (a model whose
+    drafts never pass uploads fewer documents, rather than looping forever).
+    """
+    batches, have = [], 0
+    for _ in range(max_rounds):
+        if have >= n:
+            break
+        posts, scores = best_of_n(state, n - have, decoding, curation, rng, step=step)
+        passed = scores >= curation.upload_threshold
+        if not passed.all():
+            posts = posts.take(np.flatnonzero(passed))
+        batches.append(posts)
+        have += len(posts)
+    if not batches:
+        return decode(state, 0, decoding, rng, step=step)
+    return Docs.concat(batches) if len(batches) > 1 else batches[0]
+
+
+def detect(
+    origin: np.ndarray, recall: float, false_positive: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Return the mask of documents an AI-text detector lets through into training.
+
+    Each AI document is caught with probability ``recall``; each human document is wrongly
+    caught with probability ``false_positive``.
+    """
+    caught_rate = np.where(origin == HUMAN, false_positive, recall)
+    return rng.random(origin.shape[0]) >= caught_rate
+
+
+def best_of_n_reference(scores: np.ndarray, width: int) -> list[int]:
+    """Slow, obvious version of the best-of-N choice: the index of each group's best draft."""
+    chosen = []
+    for start in range(0, len(scores), width):
+        group = list(scores[start : start + width])
+        chosen.append(start + group.index(max(group)))
+    return chosen

@@ -1,0 +1,101 @@
+"""Measures of an AI generation and of the corpus (the columns of ``timeseries.parquet``).
+
+A value with nothing to measure is ``None`` (null in the tables), never 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ecosystem.core.corpus import HUMAN, Culture, Docs
+from ecosystem.core.fit import ModelState
+
+MODEL_COLUMNS = (
+    "model_richness",
+    "model_entropy",
+    "model_gini_simpson",
+    "top_share",
+    "tail_mass",
+    "model_variance",
+    "drift",
+)
+
+
+def mixture_mean(state: ModelState) -> np.ndarray:
+    """The mean point of the model's output at T = 1 (dims,)."""
+    return state.probs @ state.means
+
+
+def model_metrics(state: ModelState, culture: Culture, initial_mean: np.ndarray) -> dict:
+    """Diversity, spread and drift of one generation.
+
+    Parameters
+    ----------
+    state : ModelState
+    culture : Culture
+        The original human culture (its tail is the types below the median weight).
+    initial_mean : ndarray (dims,)
+        Mean point of the original human corpus.
+
+    Returns
+    -------
+    dict
+        ``model_richness`` (types with p > 0), ``model_entropy`` (nats), ``model_gini_simpson``
+        (1 − Σp²), ``top_share`` (max p), ``tail_mass`` (p on the original tail types, None if
+        the culture has no tail), ``model_variance`` (total variance of the output at T = 1,
+        averaged over dims) and ``drift`` (distance of the mean point from ``initial_mean``).
+    """
+    p = state.probs
+    nonzero = p[p > 0]
+    mean = mixture_mean(state)
+    second = p @ (state.variances + state.means**2)
+    tail = culture.tail
+    return {
+        "model_richness": int(nonzero.size),
+        "model_entropy": max(0.0, float(-np.sum(nonzero * np.log(nonzero)))),
+        "model_gini_simpson": float(1.0 - np.sum(p * p)),
+        "top_share": float(p.max()),
+        "tail_mass": float(p[: tail.size][tail].sum()) if tail.any() else None,
+        "model_variance": float(np.mean(second - mean**2)),
+        "drift": float(np.linalg.norm(mean - initial_mean)),
+    }
+
+
+def _mean_or_none(values: np.ndarray) -> float | None:
+    return float(values.mean(dtype=np.float64)) if values.size else None
+
+
+def upload_metrics(uploads: Docs) -> dict:
+    """Measures of what was uploaded in one step.
+
+    Returns ``ai_share`` (share of AI documents), ``corpus_richness`` (distinct style types),
+    ``quality_ai`` and ``quality_human`` (mean quality of each origin's uploads).
+    """
+    if len(uploads) == 0:
+        return {"ai_share": None, "corpus_richness": 0, "quality_ai": None, "quality_human": None}
+    is_ai = uploads.origin != HUMAN
+    return {
+        "ai_share": float(is_ai.mean()),
+        "corpus_richness": int(np.unique(uploads.type).size),
+        "quality_ai": _mean_or_none(uploads.quality[is_ai]),
+        "quality_human": _mean_or_none(uploads.quality[~is_ai]),
+    }
+
+
+def neutral_share(stance: np.ndarray, band: float) -> float | None:
+    """Share of stances with |stance| < band (None for nobody)."""
+    return float(np.mean(np.abs(stance) < band)) if stance.size else None
+
+
+def people_metrics(
+    gpt_rate: np.ndarray, stance: np.ndarray, ai_user: np.ndarray, neutral_band: float
+) -> dict:
+    """Marker-word rates and opinions of people, split by AI use."""
+    users, others = ai_user, ~ai_user
+    return {
+        "gpt_rate_users": _mean_or_none(gpt_rate[users]),
+        "gpt_rate_nonusers": _mean_or_none(gpt_rate[others]),
+        "neutral_share_users": neutral_share(stance[users], neutral_band),
+        "neutral_share_nonusers": neutral_share(stance[others], neutral_band),
+        "stance_std": float(stance.std()) if stance.size else None,
+    }

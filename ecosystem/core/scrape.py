@@ -1,0 +1,136 @@
+"""Scrape the web into the next generation's training set, by data regime.
+
+Regimes:
+
+- ``replace``: only what was uploaded since the last retraining (each generation trains on the
+  previous one's world; the classic collapse chain);
+- ``accumulate``: everything uploaded so far, the original human corpus included;
+- ``accumulate-subsample``: a fixed-size random sample of everything uploaded so far;
+- ``window``: what was uploaded in the last ``window`` steps.
+
+Then the lab's AI-text detector removes what it catches, ``training_docs`` caps the size, and a
+``human_data_reserve`` share of the set is drawn from the original human corpus.
+
+References
+----------
+Gerstgrasser et al., "Is model collapse inevitable? Breaking the curse of recursion by
+accumulating real and synthetic data", COLM 2024.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ecosystem.core.curate import detect
+
+
+@dataclass(frozen=True)
+class ScrapeParams:
+    """What the lab scrapes (``[ai]`` and ``[interventions]`` keys)."""
+
+    data_regime: str = "accumulate"
+    window: int = 5
+    training_docs: int | None = None
+    human_data_reserve: float = 0.0
+    detector_recall: float = 0.0
+    detector_false_positive: float = 0.0
+
+
+def regime_range(step: np.ndarray, now: int, last_retrain: int, params: ScrapeParams) -> slice:
+    """Positions of the documents a regime considers, before detection and sampling.
+
+    ``step`` is the upload step of every document in upload order (non-decreasing), so each
+    regime's candidates form one contiguous range.
+    """
+    if params.data_regime == "replace":
+        start = int(np.searchsorted(step, last_retrain, side="right"))
+    elif params.data_regime == "window":
+        start = int(np.searchsorted(step, now - params.window, side="right"))
+    elif params.data_regime in ("accumulate", "accumulate-subsample"):
+        start = 0
+    else:
+        raise ValueError(f"unknown data_regime {params.data_regime!r}")
+    return slice(start, step.shape[0])
+
+
+def _subsample(index: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    if index.size <= size:
+        return index
+    return np.sort(rng.choice(index, size=size, replace=False))
+
+
+def scrape(
+    step: np.ndarray,
+    origin: np.ndarray,
+    now: int,
+    last_retrain: int,
+    n_original: int,
+    params: ScrapeParams,
+    rng: np.random.Generator,
+) -> slice | np.ndarray:
+    """Choose the next training set.
+
+    Parameters
+    ----------
+    step, origin : ndarray
+        Upload step and origin of every document in the corpus, in upload order.
+    now : int
+        The current step.
+    last_retrain : int
+        The step at which the current generation was trained.
+    n_original : int
+        The original human corpus is the first ``n_original`` documents.
+    params : ScrapeParams
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    slice or ndarray of int
+        Positions in the corpus (a slice when the whole range is used, so nothing is copied).
+    """
+    candidates: slice | np.ndarray = regime_range(step, now, last_retrain, params)
+    filtered = params.detector_recall > 0 or params.detector_false_positive > 0
+    if filtered:
+        positions = np.arange(candidates.start, candidates.stop)
+        kept = detect(origin[candidates], params.detector_recall,
+                      params.detector_false_positive, rng)
+        candidates = positions[kept]
+    available = (
+        candidates.stop - candidates.start if isinstance(candidates, slice) else candidates.size
+    )
+    target = available if params.training_docs is None else min(params.training_docs, available)
+    reserve = min(round(params.human_data_reserve * target), n_original)
+    size = target - reserve
+    if size == available and reserve == 0:
+        return candidates
+    as_index = (
+        np.arange(candidates.start, candidates.stop)
+        if isinstance(candidates, slice)
+        else candidates
+    )
+    if not reserve:
+        return _subsample(as_index, size, rng)
+    originals = np.sort(rng.choice(n_original, size=reserve, replace=False))
+    # an original document enters the training set once, through the reserve or the regime
+    rest = as_index[~np.isin(as_index, originals, assume_unique=True)]
+    return np.concatenate([originals, _subsample(rest, size, rng)])
+
+
+def scrape_reference(
+    step: np.ndarray,
+    origin: np.ndarray,
+    now: int,
+    last_retrain: int,
+    params: ScrapeParams,
+) -> list[int]:
+    """Slow, obvious candidate list of a regime (no detector, cap or reserve), for tests."""
+    chosen = []
+    for i, s in enumerate(step):
+        regime = params.data_regime
+        replace = regime == "replace" and s > last_retrain
+        window = regime == "window" and s > now - params.window
+        if replace or window or regime in ("accumulate", "accumulate-subsample"):
+            chosen.append(i)
+    return chosen

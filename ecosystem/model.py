@@ -1,0 +1,276 @@
+"""``EcosystemModel``: one Mesa model wiring a step of the human–AI content ecosystem together.
+
+One step is one period. Creators post (by hand, or through the current AI generation, decoded and
+curated); content farms upload the model's output; listeners read their feed and update their
+marker-word rate and stance; every ``ai.retrain_every`` steps the lab scrapes the web by its data
+regime and fits the next generation; then the step's measures are recorded. Step 0 is the state
+after generation 0 is fitted on the original, purely human corpus.
+
+The model never writes files and never imports plotting code: :mod:`ecosystem.run` saves runs,
+``viz/`` draws them.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import polars as pl
+
+from ecosystem.agents.ai import AIModel, Curator
+from ecosystem.core.corpus import Corpus, Docs, initial_corpus, make_culture
+from ecosystem.core.curate import CurationParams
+from ecosystem.core.decode import DecodingParams
+from ecosystem.core.fit import FitParams, fit, learned_types
+from ecosystem.core.metrics import model_metrics, people_metrics, upload_metrics
+from ecosystem.core.scrape import ScrapeParams
+from ecosystem.scenario import Scenario
+
+STREAMS = ("mesa", "culture", "corpus", "network", "people", "writing", "reading", "training",
+           "scraping")
+"""Independent random streams, one spawned ``SeedSequence`` child each, in this order."""
+
+TIMESERIES_SCHEMA: dict[str, pl.DataType] = {
+    "step": pl.Int64,
+    "generation": pl.Int64,
+    "corpus_docs": pl.Int64,
+    "ai_share": pl.Float64,
+    "model_richness": pl.Int64,
+    "model_entropy": pl.Float64,
+    "model_gini_simpson": pl.Float64,
+    "top_share": pl.Float64,
+    "tail_mass": pl.Float64,
+    "model_variance": pl.Float64,
+    "drift": pl.Float64,
+    "corpus_richness": pl.Int64,
+    "quality_ai": pl.Float64,
+    "quality_human": pl.Float64,
+    "artifact": pl.Float64,
+    "gpt_rate_ai": pl.Float64,
+    "gpt_rate_users": pl.Float64,
+    "gpt_rate_nonusers": pl.Float64,
+    "neutral_share_users": pl.Float64,
+    "neutral_share_nonusers": pl.Float64,
+    "stance_std": pl.Float64,
+}
+"""Columns of ``timeseries.parquet``, in order (DESIGN.md §4)."""
+
+GENERATIONS_SCHEMA: dict[str, pl.DataType] = {
+    "generation": pl.Int64,
+    "trained_at": pl.Int64,
+    "train_docs": pl.Int64,
+    "train_ai_share": pl.Float64,
+    "model_richness": pl.Int64,
+    "model_entropy": pl.Float64,
+    "model_gini_simpson": pl.Float64,
+    "top_share": pl.Float64,
+    "tail_mass": pl.Float64,
+    "model_variance": pl.Float64,
+    "drift": pl.Float64,
+    "quality": pl.Float64,
+    "artifact": pl.Float64,
+    "gpt_rate": pl.Float64,
+    "stance_mean": pl.Float64,
+}
+"""Columns of ``generations.parquet``: one row per AI generation."""
+
+_NO_PEOPLE = dict.fromkeys(
+    ("gpt_rate_users", "gpt_rate_nonusers", "neutral_share_users", "neutral_share_nonusers",
+     "stance_std")
+)
+
+
+def fit_params(scenario: Scenario) -> FitParams:
+    """The lab's training parameters from a scenario."""
+    ai = scenario.ai
+    return FitParams(
+        capacity=None if ai.capacity == "unlimited" else ai.capacity,
+        min_count=ai.min_count,
+        fit_noise=ai.fit_noise,
+        artifact_gain=ai.artifact_gain,
+        artifact_quality_cost=ai.artifact_quality_cost,
+        house_rate=scenario.gpt_words.ai_rate,
+        house_weight=scenario.gpt_words.house_weight,
+        neutral_pull=scenario.opinion.ai_neutral_pull,
+    )
+
+
+def scrape_params(scenario: Scenario) -> ScrapeParams:
+    """The lab's scraping policy from a scenario."""
+    ai, policy = scenario.ai, scenario.interventions
+    return ScrapeParams(
+        data_regime=ai.data_regime,
+        window=ai.window,
+        training_docs=None if ai.training_docs == "all" else ai.training_docs,
+        human_data_reserve=policy.human_data_reserve,
+        detector_recall=policy.detector_recall,
+        detector_false_positive=policy.detector_false_positive,
+    )
+
+
+def farm_quota(outputs_per_generation: int, retrain_every: int, step: int) -> int:
+    """Content-farm uploads at ``step``: a generation's outputs spread evenly over its steps."""
+    position = (step - 1) % retrain_every + 1
+    total = outputs_per_generation
+    return total * position // retrain_every - total * (position - 1) // retrain_every
+
+
+class EcosystemModel(mesa.Model):
+    """The human–AI content ecosystem.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario (see :func:`ecosystem.load_scenario`).
+    seed : int, optional
+        Root seed; ``None`` uses ``scenario.scenario.seed``. Every random draw comes from a
+        stream spawned from it, so the same scenario and seed give the same numbers.
+
+    Attributes
+    ----------
+    corpus : Corpus
+        Every uploaded document, the original human corpus first.
+    current : AIModel
+        The generation that writes now.
+    people : People or None
+        The population, or None in a pure retraining chain.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int | None = None):
+        self.seed = scenario.scenario.seed if seed is None else int(seed)
+        children = np.random.SeedSequence(self.seed).spawn(len(STREAMS))
+        self.rngs = {name: np.random.default_rng(child)
+                     for name, child in zip(STREAMS, children, strict=True)}
+        super().__init__(rng=self.rngs["mesa"])
+        self.scenario = scenario
+        content = scenario.content
+
+        self.culture = make_culture(
+            content.types, content.type_weights, content.zipf_exponent, content.dims,
+            content.type_spread, content.type_std, self.rngs["culture"],
+        )
+        self.n_types = self.culture.types
+        original = initial_corpus(
+            self.culture, content.initial_docs, content.quality_mean, content.quality_std,
+            scenario.gpt_words.human_rate, scenario.gpt_words.human_rate_spread,
+            self.rngs["corpus"],
+        )
+        self.corpus = Corpus(content.dims, capacity=self._expected_docs())
+        self.corpus.append(original)
+        self.n_original = len(original)
+        self.initial_mean = original.x.astype(np.float64).mean(axis=0)
+
+        self.fit_params = fit_params(scenario)
+        self.decoding = DecodingParams(**scenario.decoding.model_dump())
+        self.drafts = Curator(self, "drafts", CurationParams(**scenario.curation.model_dump()))
+        self.lab = Curator(self, "lab", scrape_params(scenario))
+        self.people = self._make_people()
+
+        self._rows: list[dict] = []
+        self._generation_rows: list[dict] = []
+        state = fit(original, self.n_types, self.fit_params, self.rngs["training"], generation=0)
+        self.current = AIModel(self, state, trained_at=0)
+        self._record_generation()
+        self._record(0, original)
+
+    # -- set-up ---------------------------------------------------------------------------------
+    def _expected_docs(self) -> int:
+        sc = self.scenario
+        per_step = sc.ai.outputs_per_generation / sc.ai.retrain_every
+        per_step += sc.population.humans * sc.population.creators * sc.population.posts_per_step
+        return int(sc.content.initial_docs + 1.05 * per_step * sc.scenario.steps) + 1024
+
+    def _make_people(self):
+        return None
+
+    # -- one step -------------------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance one period: write, upload, read, maybe retrain, record."""
+        now = self.steps
+        sc = self.scenario
+        uploads: list[Docs] = []
+        quota = farm_quota(sc.ai.outputs_per_generation, sc.ai.retrain_every, now)
+        if quota:
+            uploads.append(
+                self.current.write(quota, self.decoding, self.drafts, self.rngs["writing"], now)
+            )
+        batch = Docs.concat(uploads) if len(uploads) != 1 else uploads[0]
+        if not uploads:
+            batch = Docs.empty(sc.content.dims)
+        self.corpus.append(batch)
+        if now % sc.ai.retrain_every == 0:
+            self.retrain(now)
+        self._record(now, batch)
+
+    def retrain(self, now: int) -> None:
+        """Scrape the web by the lab's policy and fit the next generation on it.
+
+        If the scrape yields no document the model could learn (nothing uploaded, or no type
+        seen ``min_count`` times), the lab keeps the current generation.
+        """
+        docs = self.corpus.docs
+        chosen = self.lab.select_training(
+            docs.step, docs.origin, now, self.current.trained_at, self.n_original,
+            self.rngs["scraping"],
+        )
+        training = docs.take(chosen)
+        if len(training) == 0:
+            return
+        counts = np.bincount(training.type, minlength=self.n_types)
+        if not learned_types(counts, self.fit_params.capacity, self.fit_params.min_count).any():
+            return
+        state = fit(training, self.n_types, self.fit_params, self.rngs["training"],
+                    generation=self.current.generation + 1)
+        self.current = AIModel(self, state, trained_at=now)
+        self._record_generation()
+
+    # -- measures -------------------------------------------------------------------------------
+    def _record_generation(self) -> None:
+        state = self.current.state
+        row = {
+            "generation": state.generation,
+            "trained_at": self.current.trained_at,
+            "train_docs": state.train_docs,
+            "train_ai_share": state.train_ai_share,
+            **model_metrics(state, self.culture, self.initial_mean),
+            "quality": float(state.probs @ state.quality + state.quality_shift),
+            "artifact": state.artifact,
+            "gpt_rate": state.gpt_rate,
+            "stance_mean": state.stance_mean,
+        }
+        self._generation_rows.append(row)
+
+    def _record(self, now: int, uploads: Docs) -> None:
+        state = self.current.state
+        row = {
+            "step": now,
+            "generation": state.generation,
+            "corpus_docs": len(self.corpus),
+            **upload_metrics(uploads),
+            **model_metrics(state, self.culture, self.initial_mean),
+            "artifact": state.artifact,
+            "gpt_rate_ai": state.gpt_rate,
+            **(self._people_metrics() if self.people is not None else _NO_PEOPLE),
+        }
+        self._rows.append({name: row[name] for name in TIMESERIES_SCHEMA})
+
+    def _people_metrics(self) -> dict:
+        people = self.people
+        return people_metrics(people.gpt_rate, people.stance, people.ai_user,
+                              self.scenario.opinion.neutral_band)
+
+    # -- tables ---------------------------------------------------------------------------------
+    def timeseries(self) -> pl.DataFrame:
+        """One row per step from 0 (the columns of ``timeseries.parquet``)."""
+        return pl.DataFrame(self._rows, schema=TIMESERIES_SCHEMA, orient="row")
+
+    def generations(self) -> pl.DataFrame:
+        """One row per AI generation (the columns of ``generations.parquet``)."""
+        return pl.DataFrame(self._generation_rows, schema=GENERATIONS_SCHEMA, orient="row")
+
+    def humans(self) -> pl.DataFrame:
+        """One row per person at the current step (empty without people)."""
+        from ecosystem.agents.people import HUMANS_SCHEMA
+
+        if self.people is None:
+            return pl.DataFrame(schema=HUMANS_SCHEMA)
+        return self.people.table()

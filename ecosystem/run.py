@@ -1,0 +1,177 @@
+"""One run: simulate a scenario in memory, and save it as a run folder.
+
+A run folder holds ``scenario.toml`` (fully resolved), ``manifest.json`` (version, seed, git
+commit, start, end, wall seconds, platform) and ``timeseries.parquet``, ``generations.parquet``,
+``humans.parquet``. It is written to a temporary sibling and renamed into place, so a folder that
+exists is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from tqdm.auto import tqdm
+
+from ecosystem.model import EcosystemModel
+from ecosystem.scenario import Scenario, load_scenario
+
+__all__ = ["Run", "is_run_folder", "manifest_base", "simulate"]
+
+
+def _git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def manifest_base() -> dict[str, Any]:
+    """Version, git commit and platform facts shared by run and sweep manifests."""
+    from ecosystem import __version__
+
+    return {
+        "ecosystem_version": __version__,
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+    }
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class Run:
+    """The result of one simulated run, held in memory.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The fully resolved scenario.
+    seed : int
+        The root seed used.
+    timeseries, generations, humans : polars.DataFrame
+        The tables described in DESIGN.md §4.
+    started, finished : str
+        ISO 8601 times.
+    wall_seconds : float
+    """
+
+    scenario: Scenario
+    seed: int
+    timeseries: pl.DataFrame
+    generations: pl.DataFrame
+    humans: pl.DataFrame
+    started: str = ""
+    finished: str = ""
+    wall_seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def manifest(self) -> dict[str, Any]:
+        """The run's ``manifest.json`` content."""
+        return {
+            **manifest_base(),
+            "scenario": self.scenario.scenario.name,
+            "seed": self.seed,
+            "steps": int(self.timeseries.height - 1),
+            "started": self.started,
+            "finished": self.finished,
+            "wall_seconds": round(self.wall_seconds, 3),
+            **self.extra,
+        }
+
+    def save(self, folder: str | os.PathLike) -> Path:
+        """Write the run folder (replacing an earlier run folder at the same place).
+
+        Returns
+        -------
+        pathlib.Path
+            The folder written.
+        """
+        target = Path(folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            (staging / "scenario.toml").write_text(self.scenario.to_toml(), encoding="utf-8")
+            (staging / "manifest.json").write_text(
+                json.dumps(self.manifest(), indent=2) + "\n", encoding="utf-8"
+            )
+            self.timeseries.write_parquet(staging / "timeseries.parquet")
+            self.generations.write_parquet(staging / "generations.parquet")
+            self.humans.write_parquet(staging / "humans.parquet")
+            if target.exists():
+                shutil.rmtree(target)
+            staging.rename(target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return target
+
+
+def is_run_folder(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` holds a saved run."""
+    folder = Path(folder)
+    return (folder / "manifest.json").is_file() and (folder / "timeseries.parquet").is_file()
+
+
+def simulate(
+    scenario: Scenario | str | os.PathLike | dict,
+    seed: int | None = None,
+    *,
+    steps: int | None = None,
+    progress: bool | None = False,
+) -> Run:
+    """Run a scenario in memory; nothing is written.
+
+    Parameters
+    ----------
+    scenario : Scenario, path or dict
+        The scenario (loaded with :func:`ecosystem.load_scenario` if not a Scenario).
+    seed : int, optional
+        Root seed; None uses the scenario's ``[scenario] seed``.
+    steps : int, optional
+        Periods to simulate after step 0; None uses the scenario's ``[scenario] steps``.
+    progress : bool or None
+        Show a progress bar (None: only on a terminal).
+
+    Returns
+    -------
+    Run
+    """
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if steps is not None:
+        sc = sc.with_overrides({"scenario.steps": int(steps)})
+    started, clock = _now(), time.perf_counter()
+    model = EcosystemModel(sc, seed=seed)
+    disable = None if progress is None else not progress
+    for _ in tqdm(range(sc.scenario.steps), desc=sc.scenario.name, unit="step",
+                  disable=disable, leave=False):
+        model.step()
+    return Run(
+        scenario=sc,
+        seed=model.seed,
+        timeseries=model.timeseries(),
+        generations=model.generations(),
+        humans=model.humans(),
+        started=started,
+        finished=_now(),
+        wall_seconds=time.perf_counter() - clock,
+    )

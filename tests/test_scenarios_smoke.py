@@ -1,0 +1,24 @@
+"""Every scenario in scenarios/ validates and runs a few steps."""
+
+import pytest
+
+import ecosystem
+from tests.conftest import SCENARIOS
+
+FILES = sorted(SCENARIOS.glob("*.toml"))
+
+
+def test_there_are_scenarios():
+    assert len(FILES) >= 5
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_scenario_runs_a_few_steps(path):
+    text = path.read_text()
+    assert text.lstrip().startswith("#"), "each scenario says in a comment what it shows"
+    sc = ecosystem.load_scenario(path)
+    small = {"scenario.steps": min(sc.scenario.steps, 3)}
+    if sc.population.humans > 2000:
+        small["population.humans"] = 2000
+    run = ecosystem.simulate(sc.with_overrides(small), seed=1)
+    assert run.timeseries.height == small["scenario.steps"] + 1
