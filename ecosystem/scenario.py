@@ -58,7 +58,12 @@ class Population(Section):
         0, ge=0, le=50_000_000, description="people; 0 gives a pure retraining chain"
     )
     creators: Share = Field(0.2, description="share of people who upload posts")
-    ai_users: Share = Field(0.3, description="share of creators who write with AI")
+    ai_users: Share = Field(
+        0.3, description="share of people who use AI (creators among them write with it)"
+    )
+    adoption_steps: int = Field(
+        0, ge=0, le=1_000_000, description="steps over which AI use grows to ai_users (0: at once)"
+    )
     posts_per_step: float = Field(
         1.0, ge=0.0, le=100.0, description="mean posts per creator per step (Poisson)"
     )
@@ -282,6 +287,11 @@ class Scenario(Section):
                 raise ValueError("content.type_weights must have a positive sum")
         if self.network.kind == "edgelist" and self.population.humans > 0 and not self.network.path:
             raise ValueError('network.path is required when network.kind is "edgelist"')
+        if self.population.humans == 0 and self.ai.outputs_per_generation == 0:
+            raise ValueError(
+                "population.humans and ai.outputs_per_generation are both 0: nothing is ever "
+                "uploaded; give people or content-farm output"
+            )
         swept = list(self.sweep.grid) + list(self.sweep.ranges)
         known = set(flat_keys())
         for key in swept:
