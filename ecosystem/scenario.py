@@ -55,7 +55,7 @@ class Population(Section):
     """``[population]``: who lives in the ecosystem and how they write."""
 
     humans: int = Field(
-        0, ge=0, le=50_000_000, description="people; 0 gives a pure retraining chain"
+        1000, ge=0, le=50_000_000, description="people; 0 gives a pure retraining chain"
     )
     creators: Share = Field(0.2, description="share of people who upload posts")
     ai_users: Share = Field(
@@ -276,37 +276,39 @@ class Scenario(Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        problems = []
         weights = self.content.type_weights
         if isinstance(weights, list):
             if len(weights) != self.content.types:
-                raise ValueError(
+                problems.append(
                     f"content.type_weights has {len(weights)} weights but content.types is "
                     f"{self.content.types}: give one weight per type"
                 )
-            if sum(weights) <= 0:
-                raise ValueError("content.type_weights must have a positive sum")
+            elif sum(weights) <= 0:
+                problems.append("content.type_weights must have a positive sum")
         if self.network.kind == "edgelist" and self.population.humans > 0 and not self.network.path:
-            raise ValueError('network.path is required when network.kind is "edgelist"')
+            problems.append('network.path is required when network.kind is "edgelist"')
         if self.population.humans == 0 and self.ai.outputs_per_generation == 0:
-            raise ValueError(
+            problems.append(
                 "population.humans and ai.outputs_per_generation are both 0: nothing is ever "
                 "uploaded; give people or content-farm output"
             )
-        swept = list(self.sweep.grid) + list(self.sweep.ranges)
         known = set(flat_keys())
-        for key in swept:
+        for key in list(self.sweep.grid) + list(self.sweep.ranges):
             if key not in known or key.startswith("sweep."):
-                raise ValueError(f"sweep key {key!r} is not a scenario key (e.g. 'ai.window')")
+                problems.append(f"sweep key {key!r} is not a scenario key (e.g. 'ai.window')")
         for key, values in self.sweep.grid.items():
             if len(values) == 0:
-                raise ValueError(f"sweep.grid.{key!r} is empty: give at least one value")
+                problems.append(f"sweep.grid.{key!r} is empty: give at least one value")
         for key, (low, high) in self.sweep.ranges.items():
             if not low < high:
-                raise ValueError(f"sweep.ranges.{key!r} needs low < high, got [{low}, {high}]")
+                problems.append(f"sweep.ranges.{key!r} needs low < high, got [{low}, {high}]")
         if self.sweep.design == "grid" and self.sweep.ranges:
-            raise ValueError('sweep.ranges needs sweep.design "latin", "sobol" or "morris"')
+            problems.append('sweep.ranges needs sweep.design "latin", "sobol" or "morris"')
         if self.sweep.design != "grid" and not self.sweep.ranges:
-            raise ValueError(f'sweep.design "{self.sweep.design}" needs a [sweep.ranges] table')
+            problems.append(f'sweep.design "{self.sweep.design}" needs a [sweep.ranges] table')
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     # -- views -------------------------------------------------------------------------------
