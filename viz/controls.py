@@ -1,0 +1,330 @@
+"""The dashboard's settings: what each control sets, how it is labelled, and the two scenarios.
+
+Settings come in two groups. **World** settings (people, network, seed, steps) apply to both
+runs, so the two runs live in the same world. **What-if** settings apply to the intervention run
+only; they start at the picked scenario's values, so until one is changed the two runs are the
+same run (same scenario, same seed, same numbers).
+
+Everything here is plain Python on :class:`ecosystem.Scenario`; nothing imports Solara, so the
+rules are tested without a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from ecosystem import Scenario, ScenarioError, load_scenario
+
+DASHBOARD_MAX_HUMANS = 10_000
+"""Most people the dashboard simulates: a step of both runs and the redraw stay near 0.5 s."""
+
+Kind = Literal["choice", "share", "float", "int", "optional_int"]
+
+
+@dataclass(frozen=True)
+class Control:
+    """One setting of the page.
+
+    Attributes
+    ----------
+    key : str
+        The dotted scenario key it sets, e.g. ``"ai.data_regime"``.
+    label : str
+        Plain-language label shown beside the widget.
+    help : str
+        Tooltip: what the setting models, in the article's terms.
+    kind : {"choice", "share", "float", "int", "optional_int"}
+        ``choice``: one of ``choices``; ``share``: a slider from 0 to 1; ``float``/``int``: a
+        typed number (checked by the scenario schema, so out-of-range numbers get its message);
+        ``optional_int``: a typed whole number, or empty for ``empty`` (e.g. "unlimited").
+    choices : tuple of (value, label)
+        For ``choice``: the scenario values and their plain-language names.
+    empty : str
+        For ``optional_int``: the scenario value an empty field stands for.
+    """
+
+    key: str
+    label: str
+    help: str
+    kind: Kind
+    choices: tuple[tuple[Any, str], ...] = ()
+    empty: str = ""
+
+    def label_of(self, value: Any) -> str:
+        """The plain-language name of a ``choice`` value (the value itself if unnamed)."""
+        return next((name for v, name in self.choices if v == value), str(value))
+
+    def value_of(self, label: str) -> Any:
+        """The scenario value of a ``choice`` label."""
+        return next((v for v, name in self.choices if name == label), label)
+
+    def to_widget(self, value: Any) -> Any:
+        """A scenario value as the widget holds it."""
+        if self.kind == "optional_int" and value == self.empty:
+            return None
+        return value
+
+    def to_scenario(self, value: Any) -> Any:
+        """A widget value as the scenario key takes it."""
+        if self.kind == "optional_int" and value is None:
+            return self.empty
+        return value
+
+
+NETWORK_CHOICES = (
+    ("barabasi_albert", "Hubs and followers (Barabási–Albert)"),
+    ("watts_strogatz", "Small world (Watts–Strogatz)"),
+    ("erdos_renyi", "Random contacts (Erdős–Rényi)"),
+    ("stochastic_block", "Separate communities (stochastic block)"),
+    ("edgelist", "From the scenario's edge-list file"),
+)
+
+WORLD: tuple[Control, ...] = (
+    Control(
+        "population.humans", "People",
+        "How many people live on the social network, reading, posting and talking. 0 gives a "
+        f"pure retraining chain (only content farms upload). The dashboard runs at most "
+        f"{DASHBOARD_MAX_HUMANS:,}; simulate more with `ecosystem run`.",
+        "int",
+    ),
+    Control(
+        "network.kind", "Social network",
+        "Who hears whom: a few hubs with many followers, a small world of friends of friends, "
+        "random contacts, or separate communities. GPT words and opinions spread along it.",
+        "choice", NETWORK_CHOICES,
+    ),
+    Control(
+        "scenario.seed", "Random seed",
+        "Both runs use this seed, so any gap between them comes from your changes, not from "
+        "chance. Change it to see another equally likely history.",
+        "int",
+    ),
+    Control(
+        "scenario.steps", "Months to simulate",
+        "How many periods (say months) Play runs for. In each, people post, the web is scraped "
+        "and, on schedule, the next AI generation is trained.",
+        "int",
+    ),
+)
+
+WHATIF: tuple[Control, ...] = (
+    Control(
+        "ai.data_regime", "What the lab trains on",
+        "Model collapse comes from training on the previous model's output. Replacing the "
+        "data each generation collapses diversity; accumulating everything ever uploaded "
+        "keeps the original human data in the mix and bounds the damage.",
+        "choice",
+        (
+            ("replace", "Only the newest uploads (replace)"),
+            ("accumulate", "Everything ever uploaded (accumulate)"),
+            ("accumulate-subsample", "A fixed-size sample of everything (accumulate-subsample)"),
+            ("window", "Only the last few months (window)"),
+        ),
+    ),
+    Control(
+        "interventions.human_data_reserve", "Reserved human data",
+        "Share of every training set drawn from the original, purely human corpus: the lab "
+        "keeps a store of pre-AI writing and always trains on some of it.",
+        "share",
+    ),
+    Control(
+        "interventions.detector_recall", "AI-text detector catches",
+        "Share of AI-written text the lab's detector finds and removes before training.",
+        "share",
+    ),
+    Control(
+        "decoding.method", "How the AI picks words",
+        "Decoding. Sampling writes every style in proportion to its probability; greedy and "
+        "beam search always take the most likely one, so minority styles (British "
+        "'pavement', Australian 'footpath') vanish; top-k and top-p cut the unlikely tail.",
+        "choice",
+        (
+            ("sample", "Sampling (every style in proportion)"),
+            ("greedy", "Greedy (always the most likely)"),
+            ("top_k", "Top-k (only the k likeliest styles)"),
+            ("top_p", "Top-p (the likeliest styles up to a share)"),
+            ("beam", "Beam search (seeks the most likely)"),
+        ),
+    ),
+    Control(
+        "decoding.temperature", "Temperature",
+        "Below 1 sharpens the AI toward its favourite styles; above 1 flattens it toward "
+        "rare ones. Must be greater than 0.",
+        "float",
+    ),
+    Control(
+        "curation.best_of_n", "Drafts per post (best-of-N)",
+        "Writers have the AI write N drafts and post the best-scoring one. Curation raises "
+        "quality, but the safe draft scoring 80 beats the eccentric one scoring 79, so unusual "
+        "styles fade. 1 means no curation.",
+        "int",
+    ),
+    Control(
+        "curation.typicality_weight", "Bonus for typical styles",
+        "Quality points a draft gains for being in a popular style when drafts are compared: "
+        "how much curators prefer the familiar. 0 scores quality only.",
+        "float",
+    ),
+    Control(
+        "population.ai_users", "People using AI",
+        "Share of people who use AI: creators among them write their posts with it, and all "
+        "of them read its output (and pick up its words and its neutral tone).",
+        "share",
+    ),
+    Control(
+        "prompts.custom_share", "AI users with their own prompts",
+        "Share of AI users who prompt the model with their own style. Prompts pull out styles "
+        "the model still knows; a style it has forgotten cannot be prompted back.",
+        "share",
+    ),
+    Control(
+        "ai.capacity", "Model capacity (style types)",
+        "How many style types the model can hold; it keeps the most common and forgets the "
+        "tail. Leave empty for unlimited (a very large model).",
+        "optional_int", empty="unlimited",
+    ),
+    Control(
+        "population.innovation", "Human creativity",
+        "Chance that a hand-written post invents a new style: people expand the frontier the "
+        "AI can only recombine. A share from 0 to 1; small values such as 0.01 already matter.",
+        "float",
+    ),
+)
+
+CONTROLS: dict[str, Control] = {c.key: c for c in WORLD + WHATIF}
+"""Every control by its dotted key."""
+
+
+def values_of(scenario: Scenario, controls: tuple[Control, ...]) -> dict[str, Any]:
+    """The scenario's value for each control, as the widgets hold them."""
+    return {c.key: c.to_widget(scenario.get(c.key)) for c in controls}
+
+
+def _explain(error: ScenarioError) -> list[str]:
+    """Prefix each schema message with the label of the control it concerns."""
+    lines = []
+    for message in error.messages:
+        key = message.split(":", 1)[0].strip()
+        control = CONTROLS.get(key)
+        lines.append(f"{control.label} — {message}" if control else message)
+    return lines
+
+
+def build_scenarios(
+    base: Scenario, world: Mapping[str, Any], whatif: Mapping[str, Any]
+) -> tuple[Scenario, Scenario, dict[str, Any]]:
+    """The baseline and intervention scenarios from the page's settings.
+
+    Parameters
+    ----------
+    base : Scenario
+        The picked scenario file (people already capped for the dashboard).
+    world : mapping
+        World settings (dotted key to widget value): applied to both runs.
+    whatif : mapping
+        What-if settings: applied to the intervention run only.
+
+    Returns
+    -------
+    baseline, intervention : Scenario
+    changes : dict
+        The what-if keys whose value differs from the baseline, with their scenario values.
+
+    Raises
+    ------
+    ScenarioError
+        One message per bad setting, each starting with the control's label and naming the
+        scenario key and the allowed values.
+    """
+    people = world.get("population.humans")
+    if isinstance(people, int) and people > DASHBOARD_MAX_HUMANS:
+        raise ScenarioError(
+            f"{CONTROLS['population.humans'].label} — population.humans: the dashboard runs at "
+            f"most {DASHBOARD_MAX_HUMANS:,} people so that it steps smoothly (got {people:,}); "
+            "simulate larger populations with `ecosystem run`"
+        )
+    try:
+        baseline = base.with_overrides(
+            {key: CONTROLS[key].to_scenario(value) for key, value in world.items()}
+        )
+    except ScenarioError as exc:
+        raise ScenarioError(_explain(exc)) from None
+    changes = {}
+    for key, value in whatif.items():
+        value = CONTROLS[key].to_scenario(value)
+        if value != baseline.get(key):
+            changes[key] = value
+    overrides = dict(changes)
+    if overrides.get("ai.data_regime") == "accumulate-subsample" and (
+        baseline.ai.training_docs == "all"
+    ):
+        # A fixed-size sample needs a size; the original human corpus's is the natural one.
+        overrides["ai.training_docs"] = baseline.content.initial_docs
+    try:
+        intervention = baseline.with_overrides(overrides)
+    except ScenarioError as exc:
+        raise ScenarioError(_explain(exc)) from None
+    return baseline, intervention, changes
+
+
+def describe_changes(changes: Mapping[str, Any], baseline: Scenario) -> list[str]:
+    """One plain-language line per what-if change, e.g. ``Temperature: 1.0 → 0.5``."""
+    lines = []
+    for key, value in changes.items():
+        control = CONTROLS[key]
+        before, after = baseline.get(key), value
+        if control.kind == "choice":
+            before, after = control.label_of(before), control.label_of(after)
+        lines.append(f"{control.label}: {before} → {after}")
+    return lines
+
+
+def whatif_scenario(
+    intervention: Scenario, baseline: Scenario, changes: Mapping[str, Any]
+) -> Scenario:
+    """The intervention scenario renamed and described for saving as a file."""
+    name = baseline.scenario.name
+    summary = "; ".join(f"{key} = {value}" for key, value in changes.items()) or "no changes"
+    return intervention.with_overrides({
+        "scenario.name": f"{name}-whatif" if changes else name,
+        "scenario.description": f"Dashboard what-if on {name!r}: {summary}",
+    })
+
+
+def open_scenario(path: str | Path) -> tuple[Scenario, list[str]]:
+    """Load a scenario file for the dashboard, capping its people.
+
+    Returns
+    -------
+    scenario : Scenario
+    notes : list of str
+        Plain-language notes to show on the page (the cap, when applied).
+
+    Raises
+    ------
+    ScenarioError
+        If the file cannot be read or fails validation.
+    """
+    scenario = load_scenario(path)
+    notes = []
+    asked = scenario.population.humans
+    if asked > DASHBOARD_MAX_HUMANS:
+        scenario = scenario.with_overrides({"population.humans": DASHBOARD_MAX_HUMANS})
+        notes.append(
+            f"{Path(path).name} asks for {asked:,} people; the dashboard runs "
+            f"{DASHBOARD_MAX_HUMANS:,} so that it steps smoothly. Simulate the full size with "
+            f"`ecosystem run {path}`."
+        )
+    return scenario, notes
+
+
+def scenario_files(*folders: str | Path, include: str | Path | None = None) -> list[Path]:
+    """The scenario files offered by the picker: ``*.toml`` in ``folders``, plus ``include``."""
+    found = {p.resolve() for folder in folders if Path(folder).is_dir()
+             for p in Path(folder).glob("*.toml")}
+    if include is not None:
+        found.add(Path(include).resolve())
+    return sorted(found, key=lambda p: (p.parent.as_posix(), p.name))
