@@ -1,4 +1,4 @@
-"""Matplotlib figures of a :class:`~viz.runs.Snapshot`: baseline and intervention on one set of axes.
+"""Matplotlib figures of a :class:`~viz.runs.Snapshot`: baseline and intervention on shared axes.
 
 Every time-series panel draws each measure twice in one colour: dashed for the baseline (the
 scenario as picked), solid for the intervention (with the page's changes), so the effect of a
@@ -134,8 +134,8 @@ def _legend(fig: Figure, measures: list[tuple[str, str]]) -> None:
                frameon=False, ncol=len(labels), handlelength=2.6, columnspacing=1.2)
 
 
-_FREE_AXES = {"quality (0–100)"}
-"""Axes scaled to their data rather than from zero."""
+_FREE_AXES = {"quality (0–100)": 5.0}
+"""Axes scaled to their data rather than from zero, with their least half-height."""
 
 _PEOPLE_COLUMNS = {"gpt_rate_users", "gpt_rate_nonusers", "neutral_share_users",
                    "neutral_share_nonusers", "stance_std"}
@@ -182,10 +182,14 @@ class TimeseriesPlot:
             text.set_visible(not drawn[ax])
             ax.relim()
             ax.autoscale_view(scalex=False)
-            if ylabel not in _FREE_AXES:
+            low, high = ax.get_ylim()
+            if ylabel in _FREE_AXES:
+                # At least a few points tall, so sampling noise does not look like a trend.
+                middle, half = (low + high) / 2, max((high - low) / 2, _FREE_AXES[ylabel])
+                ax.set_ylim(middle - half, middle + half, auto=True)
+            else:
                 # From zero, so chance wiggles do not look like collapse and a fall looks like one.
-                top = ax.get_ylim()[1]
-                ax.set_ylim(0.0, top if top > 0 else 1.0)
+                ax.set_ylim(0.0, high if high > 0 else 1.0, auto=True)
 
 
 class TypesPlot:
@@ -301,21 +305,21 @@ class FigureSet:
 
     def __init__(self):
         self._key = None
-        self._plots: dict[str, object] = {}
+        self.plots: dict[str, TimeseriesPlot | TypesPlot | NetworkPlot] = {}
 
     def update(self, snapshot: Snapshot, color_by: str = "gpt_rate") -> dict[str, Figure]:
         """Bring every figure up to the snapshot; returns them by name."""
         if self._key != (snapshot.pair, color_by):
             self._key = (snapshot.pair, color_by)
-            self._plots = {panel.name: TimeseriesPlot(panel, snapshot.total_steps)
+            self.plots = {panel.name: TimeseriesPlot(panel, snapshot.total_steps)
                            for panel in PANELS}
-            self._plots["types"] = TypesPlot(snapshot)
-            self._plots["network"] = NetworkPlot(snapshot, color_by)
-        if not self._plots["types"].fits(snapshot):
-            self._plots["types"] = TypesPlot(snapshot)
-        for plot in self._plots.values():
+            self.plots["types"] = TypesPlot(snapshot)
+            self.plots["network"] = NetworkPlot(snapshot, color_by)
+        if not self.plots["types"].fits(snapshot):
+            self.plots["types"] = TypesPlot(snapshot)
+        for plot in self.plots.values():
             plot.update(snapshot)
-        return {name: plot.figure for name, plot in self._plots.items()}
+        return {name: plot.figure for name, plot in self.plots.items()}
 
 
 def figures(snapshot: Snapshot, color_by: str = "gpt_rate") -> dict[str, Figure]:
