@@ -8,6 +8,7 @@ Start it with ``ecosystem dashboard [SCENARIO]`` (or ``solara run viz.app`` with
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import solara
@@ -15,7 +16,7 @@ import solara.lab
 
 from viz.controls import WHATIF, WORLD, Control
 from viz.plots import NETWORK_CAPTION, NETWORK_TITLE, PANELS, TYPES_CAPTION, TYPES_TITLE
-from viz.state import PROJECT_SCENARIOS, Dashboard
+from viz.state import Dashboard
 
 TITLE = "Human–AI content ecosystem: what if…"
 INTRO = (
@@ -27,8 +28,10 @@ INTRO = (
 COLOR_LABELS = {"gpt_rate": "marker words", "stance": "stance"}
 
 
-def _file_label(path: Path) -> str:
-    return path.name if path.parent == PROJECT_SCENARIOS else str(path)
+def _file_labels(paths: list[Path]) -> dict[str, Path]:
+    """Picker labels: the file name, or the whole path where two folders share a name."""
+    names = Counter(path.name for path in paths)
+    return {path.name if names[path.name] == 1 else str(path): path for path in paths}
 
 
 @solara.component
@@ -61,10 +64,11 @@ def Setting(control: Control, value, on_value, changed: bool = False):
 @solara.component
 def Settings(dash: Dashboard):
     """The scenario picker, the world settings and the what-if settings."""
-    labels = {_file_label(path): path for path in dash.files}
+    labels = _file_labels(dash.files)
+    current = next(label for label, path in labels.items() if path == dash.file.value)
     with solara.Card("Scenario", margin=0):
         solara.Select("Scenario file", values=list(labels),
-                      value=_file_label(dash.file.value),
+                      value=current,
                       on_value=lambda label: dash.pick(labels[label])).meta(ref="scenario-file")
         solara.Text(dash.base.value.scenario.description or "", style={"color": "#555"})
         for control in WORLD:
@@ -155,7 +159,7 @@ def Plots(dash: Dashboard):
             solara.ToggleButtonsSingle(
                 value=COLOR_LABELS[color_by], values=list(names),
                 on_value=lambda label: dash.color_by.set(names[label]), dense=True,
-            )
+            ).meta(ref="color-by")
 
 
 @solara.component

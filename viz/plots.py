@@ -166,6 +166,11 @@ class TimeseriesPlot:
             _style_axes(ax, ylabel)
         _legend(self.figure, measures)
 
+    def set_total_steps(self, total_steps: int) -> None:
+        """Span the x axes over a run's length."""
+        for ax, _ in self.empty:
+            ax.set_xlim(0, max(total_steps, 1))
+
     def update(self, snapshot: Snapshot) -> None:
         """Move the lines to the snapshot's data."""
         series = _series(snapshot)
@@ -198,7 +203,7 @@ class TypesPlot:
     def __init__(self, snapshot: Snapshot):
         self.figure, (ax,) = _new_figure()
         self.figure.subplots_adjust(bottom=0.2, top=0.95)
-        culture = snapshot.culture
+        culture = self.culture = snapshot.culture
         self.width = max([culture.size] + [p.size for p in snapshot.type_probs.values()])
         order = np.argsort(-culture, kind="stable")
         # Types invented by people after the start come after the original ones, in order.
@@ -206,7 +211,8 @@ class TypesPlot:
         x = np.arange(1, self.width + 1)
         padded = np.zeros(self.width)
         padded[: culture.size] = culture
-        ax.bar(x, padded[self.order], width=1.0, color="#ced4da", label="original culture")
+        self.bars = ax.bar(x, padded[self.order], width=1.0, color="#ced4da",
+                           label="original culture")
         tail = culture < np.median(culture)
         if tail.any():
             first = int(np.flatnonzero(tail[order])[0]) + 1
@@ -230,8 +236,9 @@ class TypesPlot:
         self.ax = ax
 
     def fits(self, snapshot: Snapshot) -> bool:
-        """Whether the snapshot has no style types this figure lacks."""
-        return all(p.size <= self.width for p in snapshot.type_probs.values())
+        """Whether the figure can show the snapshot: same culture, no style types it lacks."""
+        return np.array_equal(self.culture, snapshot.culture) and all(
+            p.size <= self.width for p in snapshot.type_probs.values())
 
     def update(self, snapshot: Snapshot) -> None:
         """Redraw the models' probabilities."""
@@ -262,6 +269,7 @@ class NetworkPlot:
         label, cmap = COLOR_BY[color_by]
         self.norm = Normalize(-1.0, 1.0) if color_by == "stance" else Normalize(0.0, 1.0)
         self.dots = {}
+        self.drawn = dict(snapshot.network)
         for ax, run in zip(axes, RUNS, strict=True):
             ax.set_axis_off()
             ax.set_title(RUN_LABELS[run], fontsize=8)
@@ -286,6 +294,19 @@ class NetworkPlot:
             bar.set_label(label, fontsize=7)
             bar.ax.tick_params(labelsize=7)
 
+    def fits(self, snapshot: Snapshot, color_by: str) -> bool:
+        """Whether the figure draws the same people in the same places, coloured the same way."""
+        if color_by != self.color_by:
+            return False
+        for run in RUNS:
+            view, drawn = snapshot.network.get(run), self.drawn.get(run)
+            if (view is None) != (drawn is None):
+                return False
+            if view is not None and not (np.array_equal(view.positions, drawn.positions)
+                                         and np.array_equal(view.edges, drawn.edges)):
+                return False
+        return True
+
     def update(self, snapshot: Snapshot) -> None:
         """Recolour the people by their state now."""
         views = {run: snapshot.network.get(run) for run in self.dots}
@@ -301,22 +322,30 @@ class NetworkPlot:
 
 
 class FigureSet:
-    """The page's figures, built once per pair of runs and updated in place after each step."""
+    """The page's figures, built once and updated in place after each step.
+
+    A figure is rebuilt only when what it is drawn on changes: the types figure when the
+    original culture does or people invent styles, the network when other people are drawn or
+    the colouring changes. Changing a setting restarts the runs but usually keeps the axes.
+    """
 
     def __init__(self):
-        self._key = None
         self.plots: dict[str, TimeseriesPlot | TypesPlot | NetworkPlot] = {}
+        self._pair = None
 
     def update(self, snapshot: Snapshot, color_by: str = "gpt_rate") -> dict[str, Figure]:
         """Bring every figure up to the snapshot; returns them by name."""
-        if self._key != (snapshot.pair, color_by):
-            self._key = (snapshot.pair, color_by)
+        if not self.plots:
             self.plots = {panel.name: TimeseriesPlot(panel, snapshot.total_steps)
-                           for panel in PANELS}
+                          for panel in PANELS}
+        if self._pair != snapshot.pair:
+            self._pair = snapshot.pair
+            for panel in PANELS:
+                self.plots[panel.name].set_total_steps(snapshot.total_steps)
+        if "types" not in self.plots or not self.plots["types"].fits(snapshot):
             self.plots["types"] = TypesPlot(snapshot)
+        if "network" not in self.plots or not self.plots["network"].fits(snapshot, color_by):
             self.plots["network"] = NetworkPlot(snapshot, color_by)
-        if not self.plots["types"].fits(snapshot):
-            self.plots["types"] = TypesPlot(snapshot)
         for plot in self.plots.values():
             plot.update(snapshot)
         return {name: plot.figure for name, plot in self.plots.items()}
