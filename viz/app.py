@@ -15,7 +15,14 @@ import solara
 import solara.lab
 
 from viz.controls import WHATIF, WORLD, Control
-from viz.plots import NETWORK_CAPTION, NETWORK_TITLE, PANELS, TYPES_CAPTION, TYPES_TITLE
+from viz.plots import (
+    NETWORK_CAPTION,
+    NETWORK_TITLE,
+    PANELS,
+    TYPES_CAPTION,
+    TYPES_TITLE,
+    to_image,
+)
 from viz.state import Dashboard
 
 TITLE = "Human–AI content ecosystem: what if…"
@@ -135,11 +142,11 @@ def _escape(text: str) -> str:
 
 @solara.component
 def Figure(name: str, title: str, caption: str, figure, dependencies: list):
-    """A titled card holding one figure."""
+    """A titled card holding one figure, redrawn only when its ``dependencies`` change."""
+    image = solara.use_memo(lambda: to_image(figure), dependencies)
     with solara.Card(title, margin=0, classes=[f"ecosystem-plot-{name}"]):
         solara.Text(caption, style={"font-size": "0.85em", "color": "#555"})
-        solara.FigureMatplotlib(figure, dependencies=dependencies, format="png",
-                                pil_kwargs={"compress_level": 1})
+        solara.Image(image, width="100%")
 
 
 @solara.component

@@ -31,7 +31,7 @@ RUN_STYLE = {
     "intervention": {"linestyle": "-", "linewidth": 2.2, "alpha": 1.0},
 }
 COLOURS = ("#1f6fb4", "#d9480f", "#2b8a3e", "#7048e8")
-WIDTH, HEIGHT, DPI = 5.6, 2.5, 80
+WIDTH, HEIGHT, DPI = 5.6, 2.5, 100
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ PANELS: tuple[Panel, ...] = (
     ),
 )
 
-TYPES_TITLE = "Styles the AI writes, against the original culture"
+TYPES_TITLE = "Styles the AI writes vs. the original culture"
 TYPES_CAPTION = (
     "Probability of each style, commonest first. Grey: the original human culture; lines: the "
     "current AI of each run. Rare styles on the right are the first to be cut."
@@ -119,9 +119,9 @@ def _new_figure(columns: int = 1, height: float = HEIGHT):
 
 
 def _style_axes(ax, ylabel: str) -> None:
-    ax.set_ylabel(ylabel, fontsize=8)
-    ax.set_xlabel("month", fontsize=8)
-    ax.tick_params(labelsize=7)
+    ax.set_ylabel(ylabel, fontsize=9)
+    ax.set_xlabel("month", fontsize=9)
+    ax.tick_params(labelsize=8)
     ax.grid(alpha=0.25)
 
 
@@ -130,8 +130,9 @@ def _legend(fig: Figure, measures: list[tuple[str, str]]) -> None:
     handles = [Line2D([], [], color=colour, linewidth=2.2) for colour, _ in measures]
     handles += [Line2D([], [], color="#444", **RUN_STYLE[run]) for run in RUNS]
     labels = [label for _, label in measures] + [RUN_LABELS[run] for run in RUNS]
-    fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.0, 1.0), fontsize=7,
-               frameon=False, ncol=len(labels), handlelength=2.6, columnspacing=1.2)
+    fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.0, 1.0), fontsize=8,
+               frameon=False, ncol=len(labels), handlelength=2.2, columnspacing=0.9,
+               handletextpad=0.4)
 
 
 _FREE_AXES = {"quality (0–100)": 5.0}
@@ -217,7 +218,7 @@ class TypesPlot:
         if tail.any():
             first = int(np.flatnonzero(tail[order])[0]) + 1
             ax.axvspan(first - 0.5, culture.size + 0.5, color="#fff3bf", alpha=0.6, zorder=0)
-            ax.text(first, 0.97, " rare styles", fontsize=7, color="#8d6e00", va="top",
+            ax.text(first, 0.97, " rare styles", fontsize=8, color="#8d6e00", va="top",
                     transform=ax.get_xaxis_transform())
         if self.width > culture.size:
             ax.axvspan(culture.size + 0.5, self.width + 0.5, color="#e7f5ff", zorder=0)
@@ -229,10 +230,10 @@ class TypesPlot:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("style, commonest first" + (" (blue: invented by people)"
                                                   if self.width > culture.size else ""),
-                      fontsize=8)
-        ax.set_ylabel("probability", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7, frameon=False, loc="upper right")
+                      fontsize=9)
+        ax.set_ylabel("probability", fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.legend(fontsize=8, frameon=False, loc="upper right")
         self.ax = ax
 
     def fits(self, snapshot: Snapshot) -> bool:
@@ -272,7 +273,7 @@ class NetworkPlot:
         self.drawn = dict(snapshot.network)
         for ax, run in zip(axes, RUNS, strict=True):
             ax.set_axis_off()
-            ax.set_title(RUN_LABELS[run], fontsize=8)
+            ax.set_title(RUN_LABELS[run], fontsize=9)
             view = snapshot.network.get(run)
             if view is None:
                 ax.text(0.5, 0.5, "no people in this scenario", ha="center", va="center",
@@ -291,8 +292,8 @@ class NetworkPlot:
         if self.dots:
             bar_axes = self.figure.add_axes((0.88, 0.12, 0.02, 0.7))
             bar = self.figure.colorbar(next(iter(self.dots.values())), cax=bar_axes)
-            bar.set_label(label, fontsize=7)
-            bar.ax.tick_params(labelsize=7)
+            bar.set_label(label, fontsize=9)
+            bar.ax.tick_params(labelsize=8)
 
     def fits(self, snapshot: Snapshot, color_by: str) -> bool:
         """Whether the figure draws the same people in the same places, coloured the same way."""

@@ -21,7 +21,7 @@ def dash(small_file, scenario_folder):
 
 @pytest.fixture
 def page(dash):
-    box, rc = solara.render(app.DashboardView(dash), handle_error=False)
+    _box, rc = solara.render(app.DashboardView(dash), handle_error=False)
     yield rc
     dash.pause()
     rc.close()
@@ -175,7 +175,7 @@ def test_export_buttons_give_the_scenario_and_the_tables(dash, page):
 
 def test_page_opens_the_file_named_by_the_command(small_file, monkeypatch):
     monkeypatch.setenv(SCENARIO_ENV, str(small_file))
-    box, rc = solara.render(app.Page(), handle_error=False)
+    _box, rc = solara.render(app.Page(), handle_error=False)
     try:
         rc.find(v.Select, meta_ref="scenario-file").assert_matches(v_model="small.toml")
     finally:

@@ -112,7 +112,7 @@ def test_out_of_range_numbers_are_refused_with_the_label_key_and_bounds(base):
     assert "greater than 0" in text
     assert "Drafts per post (best-of-N) — curation.best_of_n" in text
     world = {**values_of(base, WORLD), "scenario.steps": -3}
-    with pytest.raises(ScenarioError, match="Months to simulate — scenario.steps"):
+    with pytest.raises(ScenarioError, match=r"Months to simulate — scenario\.steps"):
         build_scenarios(base, world, values_of(base, WHATIF))
 
 
