@@ -59,7 +59,7 @@ class Population(Section):
     )
     creators: Share = Field(0.2, description="share of people who upload posts")
     ai_users: Share = Field(
-        0.3, description="share of people who use AI (creators among them write with it)"
+        0.4, description="share of people who use AI (creators among them write with it)"
     )
     adoption_steps: int = Field(
         0, ge=0, le=1_000_000, description="steps over which AI use grows to ai_users (0: at once)"
@@ -201,7 +201,7 @@ class GptWords(Section):
         0.5, description="how much the AI's rate follows its house style, not its training data"
     )
     adoption: Share = Field(
-        0.05, description="how far a person's rate moves per step toward what they read and hear"
+        0.08, description="how far a person's rate moves per step toward what they read and hear"
     )
     ai_exposure: Share = Field(0.5, description="share of an AI user's reading that is AI output")
 
@@ -215,7 +215,12 @@ class Opinion(Section):
     )
     influence: Share = Field(0.05, description="step toward like-minded neighbours per period")
     ai_neutral_pull: Share = Field(0.5, description="how far AI outputs are pulled to neutral")
-    absorb: Share = Field(0.1, description="how far a co-writer's stance moves toward the post")
+    absorb: Share = Field(
+        0.08, description="how far an AI user's stance moves toward what the AI wrote"
+    )
+    stubbornness: Share = Field(
+        0.05, description="how far a person returns each step toward their own initial view"
+    )
 
 
 class Interventions(Section):
@@ -427,6 +432,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
 
 
+def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
+    """Make a file's relative paths (``network.path``) relative to the file's folder."""
+    network = data.get("network")
+    if isinstance(network, dict) and isinstance(network.get("path"), str) and network["path"]:
+        path = Path(network["path"])
+        if not path.is_absolute():
+            network["path"] = str(folder / path)
+
+
 def load_scenario(
     source: str | Path | Mapping[str, Any] | Scenario,
     overrides: Mapping[str, Any] | None = None,
@@ -436,7 +450,8 @@ def load_scenario(
     Parameters
     ----------
     source : path, mapping or Scenario
-        A TOML file, or the same content as nested dicts.
+        A TOML file, or the same content as nested dicts. A relative ``network.path`` in a file
+        is relative to the file's folder.
     overrides : mapping, optional
         Dotted keys to replace, e.g. ``{"ai.data_regime": "replace"}``.
 
@@ -456,6 +471,7 @@ def load_scenario(
         data = dict(source)
     else:
         data = _read_toml(Path(source))
+        _resolve_paths(data, Path(source).parent)
     if overrides:
         data = apply_overrides(data, overrides)
     try:
