@@ -17,7 +17,6 @@ import numpy as np
 import polars as pl
 
 from ecosystem.agents.ai import AIModel, Curator
-from ecosystem.agents.per_agent import build_persons, step_per_agent
 from ecosystem.agents.people import (
     VIEW_LIMIT,
     Creator,
@@ -27,6 +26,7 @@ from ecosystem.agents.people import (
     update_adoption,
     write_posts,
 )
+from ecosystem.agents.per_agent import build_persons, step_per_agent
 from ecosystem.core.corpus import Corpus, Docs, initial_corpus, make_culture
 from ecosystem.core.curate import CurationParams
 from ecosystem.core.decode import DecodingParams
@@ -153,7 +153,9 @@ class EcosystemModel(mesa.Model):
         self, scenario: Scenario, seed: int | None = None, people_step: str = "vectorised"
     ):
         if people_step not in ("vectorised", "per_agent"):
-            raise ValueError(f"people_step must be 'vectorised' or 'per_agent', not {people_step!r}")
+            raise ValueError(
+                f"people_step must be 'vectorised' or 'per_agent', not {people_step!r}"
+            )
         self.people_step = people_step
         self.seed = scenario.scenario.seed if seed is None else int(seed)
         children = np.random.SeedSequence(self.seed).spawn(len(STREAMS))

@@ -114,13 +114,15 @@ class Person(mesa.Agent):
                 target = state.gpt_rate
             elif self.ai_user:
                 social = sum(heard) / len(heard)
-                target = (1 - words_cfg.ai_exposure) * social + words_cfg.ai_exposure * state.gpt_rate
+                exposure = words_cfg.ai_exposure
+                target = (1 - exposure) * social + exposure * state.gpt_rate
             else:
                 target = sum(heard) / len(heard)
             rate += words_cfg.adoption * (target - rate)
         self.next_rate = rate
 
-        close = [o.stance for o in self.neighbours if abs(o.stance - self.stance) < opinion.confidence]
+        close = [other.stance for other in self.neighbours
+                 if abs(other.stance - self.stance) < opinion.confidence]
         stance = self.stance
         if close:
             stance += opinion.influence * (sum(close) / len(close) - stance)
