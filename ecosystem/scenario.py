@@ -185,7 +185,7 @@ class Prompts(Section):
 
     custom_share: Share = Field(0.0, description="share of AI users with their own prompts")
     strength: float = Field(
-        3.0, ge=0.0, le=50.0, description="log-odds boost of the user's own style type"
+        5.0, ge=0.0, le=50.0, description="log-odds boost of the user's own style type"
     )
 
 
