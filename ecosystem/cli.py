@@ -106,6 +106,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """``ecosystem check``: validate a scenario and print it resolved."""
     scenario = _load(args.scenario, args.set)
+    if scenario.network.kind == "edgelist" and scenario.population.humans > 0:
+        from ecosystem.social import read_edgelist
+
+        read_edgelist(scenario.network.path, scenario.population.humans)
     print(f"# {args.scenario}: valid; every parameter, defaults filled in")
     print(describe(scenario), end="")
     return 0
