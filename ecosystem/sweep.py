@@ -1,0 +1,919 @@
+"""Sweeps: many runs of one scenario, on this machine or a Dask cluster, into one table.
+
+A sweep expands a scenario's ``[sweep]`` table into runs: every cell of the full-factorial
+``grid``, times every point of a SALib sampling design over ``ranges`` (``latin``, ``sobol`` or
+``morris``), times ``replicates``. One root :class:`numpy.random.SeedSequence` per sweep (from
+``[scenario] seed``) spawns one child per run; the child's integer seed is recorded with the run,
+so ``ecosystem run --seed N`` with the run's swept values reproduces it alone.
+
+A sweep folder holds
+
+- ``scenario.toml``: the fully resolved scenario, ``[sweep]`` table included;
+- ``plan.json``: the swept keys, the grid cells, the design points and every run's seed;
+- ``manifest.json``: versions, timing of every session, the runs done and the failures;
+- ``parts/run-NNNNNN.parquet``: each finished run, written atomically (temporary file, then
+  rename) the moment it finishes, so a part that exists is complete;
+- ``failures/run-NNNNNN.json``: each run that raised, with its error and traceback;
+- ``results.parquet``: every part in run order, assembled by streaming at the end:
+  ``run``, ``replicate``, ``seed``, one column per swept key, then the timeseries columns.
+
+An interrupted sweep loses only the runs in flight: :func:`resume_sweep` (``ecosystem sweep
+--resume FOLDER``) runs the runs without a part, failed ones included, and keeps the rest.
+Results travel back from the workers to this process, which alone writes the folder, so a
+Dask cluster needs no shared file system.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import itertools
+import json
+import multiprocessing
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+import traceback
+import types
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from ecosystem.scenario import Scenario, ScenarioError, Sweep, load_scenario
+
+__all__ = [
+    "Plan",
+    "SweepError",
+    "SweepSummary",
+    "is_sweep_folder",
+    "plan_sweep",
+    "resume_sweep",
+    "run_one",
+    "run_sweep",
+    "sweep",
+]
+
+MANIFEST = "manifest.json"
+PLAN = "plan.json"
+SCENARIO = "scenario.toml"
+RESULTS = "results.parquet"
+PARTS = "parts"
+FAILURES = "failures"
+
+MORRIS_LEVELS = 4
+"""Grid levels of a Morris design (SALib's default)."""
+
+SUBMIT_WINDOW = 256
+"""Most runs handed to a caller's executor at once, so memory stays flat for any sweep size."""
+
+
+class SweepError(ValueError):
+    """A sweep that cannot start or resume (a bad folder, a bad executor setting)."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that ``path`` is either absent or complete."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _write_json(path: Path, content: Any) -> None:
+    _write_atomic(path, (json.dumps(content, indent=2) + "\n").encode("utf-8"))
+
+
+# -- the plan: which runs a sweep makes ---------------------------------------------------------
+def _design_size(design: str, samples: int, dims: int) -> int:
+    """Points a SALib design of ``samples`` base samples over ``dims`` ranges draws."""
+    if design == "grid":
+        return 1
+    if design == "latin":
+        return samples
+    if design == "morris":
+        return samples * (dims + 1)
+    return samples * (dims + 2)  # Saltelli's scheme without second-order indices
+
+
+def salib_problem(sweep_table: Sweep) -> dict[str, Any]:
+    """The SALib problem (names and bounds) of a sweep's ranges."""
+    names = list(sweep_table.ranges)
+    return {
+        "num_vars": len(names),
+        "names": names,
+        "bounds": [list(sweep_table.ranges[name]) for name in names],
+    }
+
+
+def _sample_design(sweep_table: Sweep, seed: int) -> np.ndarray:
+    """Draw the design points with SALib's sampler for the sweep's design."""
+    problem = salib_problem(sweep_table)
+    if sweep_table.design == "latin":
+        from SALib.sample import latin
+
+        return latin.sample(problem, sweep_table.samples, seed=seed)
+    if sweep_table.design == "morris":
+        from SALib.sample import morris
+
+        return morris.sample(problem, sweep_table.samples, num_levels=MORRIS_LEVELS, seed=seed)
+    from SALib.sample import sobol
+
+    return sobol.sample(problem, sweep_table.samples, calc_second_order=False, seed=seed)
+
+
+def _integer_seed(sequence: np.random.SeedSequence) -> int:
+    # 63 bits: distinct for any realistic number of runs, and fits a signed Int64 column.
+    return int(sequence.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+def _column_dtype(values: Sequence[Any]) -> pl.DataType:
+    """One polars type for a grid key's values; mixed or nested values become text."""
+    if all(isinstance(v, bool) for v in values):
+        return pl.Boolean()
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return pl.Int64()
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return pl.Float64()
+    return pl.String()
+
+
+def _cell_value(value: Any, dtype: pl.DataType) -> Any:
+    """A grid value as it appears in its column (text for mixed or nested values)."""
+    if dtype == pl.String():
+        return value if isinstance(value, str) else json.dumps(value)
+    if dtype == pl.Float64():
+        return float(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every run of a sweep: its swept values and its seed.
+
+    Runs are numbered cell by cell, then design point by design point, then replicate by
+    replicate: ``run = (cell * n_points + point) * replicates + replicate``.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The resolved scenario the sweep started from, ``[sweep]`` table included.
+    grid_keys, range_keys : tuple of str
+        The dotted keys swept by the grid and by the sampling design.
+    cells : tuple of dict
+        Every grid cell (grid key → value); one empty cell without a grid.
+    points : numpy.ndarray
+        The design points as SALib drew them, shape ``(n_points, len(range_keys))``; one
+        empty point for a grid design. Integer keys are rounded when applied, not here.
+    seeds : tuple of int
+        The integer seed of every run.
+    design_seed : int or None
+        The seed SALib drew the design points with.
+    """
+
+    scenario: Scenario
+    grid_keys: tuple[str, ...]
+    range_keys: tuple[str, ...]
+    cells: tuple[dict[str, Any], ...]
+    points: np.ndarray
+    seeds: tuple[int, ...]
+    design_seed: int | None = None
+    _dtypes: dict[str, pl.DataType] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        dtypes = {key: _column_dtype([cell[key] for cell in self.cells])
+                  for key in self.grid_keys}
+        for key in self.range_keys:
+            dtypes[key] = pl.Int64() if Sweep.range_kind(key) == "int" else pl.Float64()
+        self._dtypes.update(dtypes)
+
+    @property
+    def design(self) -> str:
+        """The sweep's design: "grid", "latin", "sobol" or "morris"."""
+        return self.scenario.sweep.design
+
+    @property
+    def replicates(self) -> int:
+        """Runs of every cell and design point."""
+        return self.scenario.sweep.replicates
+
+    @property
+    def n_points(self) -> int:
+        """Design points per grid cell (1 for a grid design)."""
+        return self.points.shape[0]
+
+    @property
+    def n_runs(self) -> int:
+        """Runs in the sweep."""
+        return len(self.seeds)
+
+    @property
+    def swept_keys(self) -> tuple[str, ...]:
+        """The swept dotted keys, in the order of the result columns."""
+        return self.grid_keys + self.range_keys
+
+    @property
+    def key_dtypes(self) -> dict[str, pl.DataType]:
+        """The polars type of every swept key's column."""
+        return dict(self._dtypes)
+
+    def locate(self, run: int) -> tuple[int, int, int]:
+        """``(cell, point, replicate)`` of a run."""
+        rest, replicate = divmod(run, self.replicates)
+        cell, point = divmod(rest, self.n_points)
+        return cell, point, replicate
+
+    def overrides(self, run: int) -> dict[str, Any]:
+        """The swept values a run applies to the scenario (integer keys rounded)."""
+        cell, point, _ = self.locate(run)
+        values = dict(self.cells[cell])
+        for j, key in enumerate(self.range_keys):
+            value = float(self.points[point, j])
+            values[key] = round(value) if Sweep.range_kind(key) == "int" else value
+        return values
+
+    def columns(self, run: int) -> dict[str, Any]:
+        """The identifying columns of a run's rows: run, replicate, seed, swept keys."""
+        values = self.overrides(run)
+        return {
+            "run": run,
+            "replicate": self.locate(run)[2],
+            "seed": self.seeds[run],
+            **{key: _cell_value(values[key], self._dtypes[key]) for key in self.swept_keys},
+        }
+
+    def run_scenario(self, run: int) -> dict[str, Any]:
+        """A run's scenario as plain data: the swept values applied, no ``[sweep]`` table."""
+        base = self.scenario.to_dict()
+        base.pop("sweep", None)
+        return load_scenario(base, overrides=self.overrides(run)).to_dict()
+
+    def schema(self) -> dict[str, pl.DataType]:
+        """Columns of ``results.parquet``."""
+        from ecosystem.model import TIMESERIES_SCHEMA
+
+        return {"run": pl.Int64(), "replicate": pl.Int64(), "seed": pl.Int64(),
+                **self._dtypes, **TIMESERIES_SCHEMA}
+
+    # -- plan.json ------------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        """The plan as plain data for ``plan.json`` (exact: floats round-trip through JSON)."""
+        return {
+            "design": self.design,
+            "replicates": self.replicates,
+            "grid_keys": list(self.grid_keys),
+            "range_keys": list(self.range_keys),
+            "cells": [dict(cell) for cell in self.cells],
+            "points": self.points.tolist(),
+            "design_seed": self.design_seed,
+            "morris_levels": MORRIS_LEVELS if self.design == "morris" else None,
+            "seeds": list(self.seeds),
+        }
+
+    @classmethod
+    def from_json(cls, scenario: Scenario, data: Mapping[str, Any]) -> Plan:
+        """Rebuild a plan from ``plan.json`` and the sweep's scenario."""
+        range_keys = tuple(data["range_keys"])
+        points = np.asarray(data["points"], dtype=np.float64).reshape(
+            len(data["points"]), len(range_keys))
+        return cls(
+            scenario=scenario,
+            grid_keys=tuple(data["grid_keys"]),
+            range_keys=range_keys,
+            cells=tuple(dict(cell) for cell in data["cells"]),
+            points=points,
+            seeds=tuple(int(seed) for seed in data["seeds"]),
+            design_seed=data.get("design_seed"),
+        )
+
+
+def plan_sweep(scenario: Scenario) -> Plan:
+    """Expand a scenario's ``[sweep]`` table into runs, and check every run's scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario with a ``[sweep]`` table (defaults: one run).
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    ScenarioError
+        If a grid cell or design point gives an invalid scenario (e.g. a value out of range);
+        the message names the cell and the key.
+    """
+    table = scenario.sweep
+    grid_keys = tuple(table.grid)
+    range_keys = tuple(table.ranges)
+    cells = tuple(dict(zip(grid_keys, combo, strict=True))
+                  for combo in itertools.product(*table.grid.values()))
+    n_points = _design_size(table.design, table.samples, len(range_keys))
+    n_runs = len(cells) * n_points * table.replicates
+
+    root = np.random.SeedSequence(scenario.scenario.seed)
+    seeds = tuple(_integer_seed(child) for child in root.spawn(n_runs))
+    design_seed = None
+    if table.design == "grid":
+        points = np.zeros((1, 0))
+    else:
+        design_seed = _integer_seed(root.spawn(1)[0])
+        points = np.asarray(_sample_design(table, design_seed), dtype=np.float64)
+        if points.shape != (n_points, len(range_keys)):
+            raise RuntimeError(f"SALib drew {points.shape} design points, expected "
+                               f"{(n_points, len(range_keys))}")
+    plan = Plan(scenario, grid_keys, range_keys, cells, points, seeds, design_seed)
+    _check_runs(plan)
+    return plan
+
+
+def _check_runs(plan: Plan) -> None:
+    """Validate the scenario of every distinct run before anything is written."""
+    problems: list[str] = []
+    for cell in range(len(plan.cells)):
+        for point in range(plan.n_points):
+            run = (cell * plan.n_points + point) * plan.replicates
+            try:
+                plan.run_scenario(run)
+            except ScenarioError as exc:
+                where = ", ".join(f"{k}={v!r}" for k, v in plan.overrides(run).items())
+                problems.extend(f"sweep run with {where}: {m}" for m in exc.messages)
+            if len(problems) >= 10:
+                raise ScenarioError([*problems, "(further runs not checked)"])
+    if problems:
+        raise ScenarioError(problems)
+
+
+# -- one run, anywhere --------------------------------------------------------------------------
+def run_one(scenario: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    """Simulate one run of a sweep, in whichever process or worker it lands.
+
+    Never raises for a failing run: the error comes back as data, so the sweep can record it
+    and go on.
+
+    Parameters
+    ----------
+    scenario : mapping
+        The run's resolved scenario as plain data (see :meth:`Plan.run_scenario`).
+    seed : int
+        The run's seed.
+
+    Returns
+    -------
+    dict
+        ``timeseries`` (polars DataFrame) and ``wall_seconds``, or ``error`` and
+        ``traceback``; ``host`` in both cases.
+    """
+    from ecosystem.run import simulate
+
+    host = socket.gethostname()
+    try:
+        run = simulate(load_scenario(scenario), seed=seed, progress=False)
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(),
+                "host": host}
+    return {"timeseries": run.timeseries, "wall_seconds": run.wall_seconds, "host": host}
+
+
+def _lost(exc: BaseException) -> dict[str, Any]:
+    """The outcome of a run whose worker failed before it could report (crash, lost worker)."""
+    text = "".join(traceback.format_exception(exc))
+    return {"error": f"{type(exc).__name__}: {exc}", "traceback": text, "host": None}
+
+
+def _sequential(tasks: Iterator[tuple[int, dict, int]]) -> Iterator[tuple[int, dict]]:
+    for run, scenario, seed in tasks:
+        yield run, run_one(scenario, seed)
+
+
+def _on_executor(
+    executor: cf.Executor,
+    tasks: Iterator[tuple[int, dict, int]],
+    window: int,
+    renew: Callable[[], cf.Executor] | None = None,
+    function: Callable[[Mapping[str, Any], int], dict[str, Any]] = run_one,
+) -> Iterator[tuple[int, dict]]:
+    """Run tasks on an executor, at most ``window`` in flight, yielding outcomes as they end.
+
+    ``renew`` (for a pool this module owns) replaces a pool whose worker process died: the runs
+    in flight in it are recorded as failed (which of them killed it cannot be told), and the
+    others go on in a fresh pool.
+    """
+    pending: dict[cf.Future, int] = {}
+    queue = iter(tasks)
+
+    def submit(run: int, scenario: dict, seed: int) -> dict[str, Any] | None:
+        nonlocal executor
+        try:
+            pending[executor.submit(function, scenario, seed)] = run
+        except cf.process.BrokenProcessPool:
+            if renew is None:
+                raise
+            executor = renew()
+            pending[executor.submit(function, scenario, seed)] = run
+        except Exception as exc:  # e.g. a task the executor cannot send
+            return _lost(exc)
+        return None
+
+    def fill() -> Iterator[tuple[int, dict]]:
+        while len(pending) < window:
+            task = next(queue, None)
+            if task is None:
+                return
+            refused = submit(*task)
+            if refused is not None:
+                yield task[0], refused
+
+    try:
+        yield from fill()
+        while pending:
+            done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                run = pending.pop(future)
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # the worker died or was lost, not the run raising
+                    broken = broken or isinstance(exc, cf.process.BrokenProcessPool)
+                    outcome = _lost(exc)
+                yield run, outcome
+            if broken and renew is not None:
+                crashed = cf.process.BrokenProcessPool(
+                    "a worker process died while this run was in flight")
+                for future in list(pending):
+                    yield pending.pop(future), _lost(crashed)
+                executor = renew()
+            yield from fill()
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+class _OwnedPool:
+    """A local process pool this module starts, renews if a worker dies, and shuts down."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.pool: cf.ProcessPoolExecutor | None = None
+
+    def start(self) -> cf.ProcessPoolExecutor:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        # "spawn": fresh interpreters, safe with polars' and numpy's threads (fork is not),
+        # and the same on every platform; children inherit sys.path, so a source tree works.
+        self.pool = cf.ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+        )
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+# -- the sweep folder ---------------------------------------------------------------------------
+def _part_name(run: int) -> str:
+    return f"run-{run:06d}"
+
+
+def is_sweep_folder(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` holds a sweep (finished or interrupted)."""
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (isinstance(manifest, dict) and manifest.get("kind") == "sweep"
+            and (folder / PLAN).is_file() and (folder / SCENARIO).is_file())
+
+
+def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
+    """The ``manifest.json`` of a sweep folder."""
+    return json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
+
+
+def load_plan(folder: str | os.PathLike) -> Plan:
+    """The plan of a sweep folder (its scenario and ``plan.json``)."""
+    folder = Path(folder)
+    if not is_sweep_folder(folder):
+        raise SweepError(f"{folder}: not a sweep folder (no sweep manifest.json, plan.json "
+                         "and scenario.toml)")
+    scenario = load_scenario(folder / SCENARIO)
+    return Plan.from_json(scenario, json.loads((folder / PLAN).read_text(encoding="utf-8")))
+
+
+def _finished_parts(folder: Path, plan: Plan) -> set[int]:
+    """Runs with a readable part; unreadable parts and stale temporary files are removed."""
+    parts = folder / PARTS
+    for stale in parts.glob(".*.tmp"):
+        stale.unlink(missing_ok=True)
+    done = set()
+    for path in parts.glob("run-*.parquet"):
+        try:
+            run = int(path.stem.removeprefix("run-"))
+            pl.read_parquet_schema(path)
+        except (ValueError, OSError, pl.exceptions.PolarsError):
+            path.unlink(missing_ok=True)
+            continue
+        if 0 <= run < plan.n_runs:
+            done.add(run)
+    return done
+
+
+def _failures(folder: Path) -> list[dict[str, Any]]:
+    out = []
+    for path in sorted((folder / FAILURES).glob("run-*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        record.pop("traceback", None)
+        out.append(record)
+    return out
+
+
+def _start_folder(out: Path, plan: Plan) -> None:
+    """Create a sweep folder holding the plan, atomically (a staging sibling renamed)."""
+    from ecosystem.run import manifest_base
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        (staging / SCENARIO).write_text(plan.scenario.to_toml(), encoding="utf-8")
+        _write_json(staging / PLAN, plan.to_json())
+        (staging / PARTS).mkdir()
+        (staging / FAILURES).mkdir()
+        _write_json(staging / MANIFEST, {
+            "kind": "sweep",
+            **manifest_base(),
+            "scenario": plan.scenario.scenario.name,
+            "root_seed": plan.scenario.scenario.seed,
+            "design": plan.design,
+            "samples": plan.scenario.sweep.samples if plan.design != "grid" else None,
+            "replicates": plan.replicates,
+            "grid_keys": list(plan.grid_keys),
+            "range_keys": list(plan.range_keys),
+            "cells": len(plan.cells),
+            "points": plan.n_points,
+            "runs": plan.n_runs,
+            "steps": plan.scenario.scenario.steps,
+            "status": "running",
+            "created": _now(),
+            "sessions": [],
+        })
+        if out.is_dir():
+            out.rmdir()  # empty: checked by the caller
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _write_part(folder: Path, plan: Plan, run: int, timeseries: pl.DataFrame) -> None:
+    ids = plan.columns(run)
+    schema = plan.schema()
+    frame = timeseries.with_columns(
+        pl.lit(value, dtype=schema[name]).alias(name) for name, value in ids.items()
+    ).select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+    path = folder / PARTS / f"{_part_name(run)}.parquet"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    frame.write_parquet(tmp)
+    os.replace(tmp, path)
+    (folder / FAILURES / f"{_part_name(run)}.json").unlink(missing_ok=True)
+
+
+def _write_failure(folder: Path, plan: Plan, run: int, outcome: dict[str, Any]) -> None:
+    _, _, replicate = plan.locate(run)
+    _write_json(folder / FAILURES / f"{_part_name(run)}.json", {
+        "run": run,
+        "replicate": replicate,
+        "seed": plan.seeds[run],
+        "values": plan.overrides(run),
+        "error": outcome["error"],
+        "host": outcome.get("host"),
+        "traceback": outcome.get("traceback"),
+    })
+
+
+def assemble(folder: str | os.PathLike, plan: Plan | None = None) -> Path:
+    """Stream every finished part, in run order, into ``results.parquet``.
+
+    Memory stays flat: polars reads and writes the parts batch by batch, never the whole table.
+    """
+    folder = Path(folder)
+    plan = plan or load_plan(folder)
+    paths = [folder / PARTS / f"{_part_name(run)}.parquet"
+             for run in sorted(_finished_parts(folder, plan))]
+    target = folder / RESULTS
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    if paths:
+        pl.scan_parquet(paths).sink_parquet(tmp)
+    else:
+        pl.DataFrame(schema=plan.schema()).write_parquet(tmp)
+    os.replace(tmp, target)
+    return target
+
+
+# -- running ------------------------------------------------------------------------------------
+@dataclass
+class SweepSummary:
+    """What a sweep session did.
+
+    Attributes
+    ----------
+    folder, results : pathlib.Path
+        The sweep folder and its ``results.parquet``.
+    runs : int
+        Runs in the sweep.
+    done : int
+        Runs finished, over every session.
+    skipped : int
+        Runs already finished when this session started.
+    ran, failed : int
+        Runs this session ran (finished or failed), and those of them that failed.
+    failures : list of dict
+        Every run without a result: run, replicate, seed, swept values, error.
+    wall_seconds, run_seconds : float
+        This session's wall time, and the sum of its runs' own times.
+    executor : str
+        Where the runs ran.
+    """
+
+    folder: Path
+    results: Path
+    runs: int
+    done: int
+    skipped: int
+    ran: int
+    failed: int
+    failures: list[dict[str, Any]]
+    wall_seconds: float
+    run_seconds: float
+    executor: str
+
+
+def _describe_executor(workers: int, executor: cf.Executor | None) -> str:
+    if executor is not None:
+        client = getattr(executor, "_client", None)
+        scheduler = getattr(getattr(client, "scheduler", None), "address", None)
+        return f"dask {scheduler}" if scheduler else type(executor).__name__
+    return "this process" if workers == 1 else f"{workers} local processes"
+
+
+def _execute(
+    folder: Path, plan: Plan, workers: int, executor: cf.Executor | None,
+    progress: bool | None,
+) -> SweepSummary:
+    from tqdm.auto import tqdm
+
+    started, clock = _now(), time.perf_counter()
+    done_before = _finished_parts(folder, plan)
+    todo = [run for run in range(plan.n_runs) if run not in done_before]
+    tasks = ((run, plan.run_scenario(run), plan.seeds[run]) for run in todo)
+    label = _describe_executor(workers, executor)
+
+    owned = _OwnedPool(workers) if executor is None and workers > 1 else None
+    if owned is not None:
+        outcomes = _on_executor(owned.start(), tasks, 4 * workers, renew=owned.start)
+    elif executor is not None:
+        outcomes = _on_executor(executor, tasks, SUBMIT_WINDOW)
+    else:
+        outcomes = _sequential(tasks)
+
+    ran = failed = 0
+    run_seconds = 0.0
+    bar = tqdm(total=plan.n_runs, initial=len(done_before), desc=plan.scenario.scenario.name,
+               unit="run", disable=None if progress is None else not progress, leave=False)
+    try:
+        bar.set_postfix(failed=0)
+        for run, outcome in outcomes:
+            ran += 1
+            if "error" in outcome:
+                failed += 1
+                _write_failure(folder, plan, run, outcome)
+                bar.set_postfix(failed=failed)
+            else:
+                run_seconds += float(outcome["wall_seconds"])
+                _write_part(folder, plan, run, outcome["timeseries"])
+            bar.update(1)
+    finally:
+        bar.close()
+        if owned is not None:
+            owned.close()
+
+    results = assemble(folder, plan)
+    done = len(_finished_parts(folder, plan))
+    failures = _failures(folder)
+    wall = time.perf_counter() - clock
+    manifest = read_manifest(folder)
+    sessions = [*manifest.get("sessions", []), {
+        "started": started, "finished": _now(), "wall_seconds": round(wall, 3),
+        "run_seconds": round(run_seconds, 3), "executor": label,
+        "skipped": len(done_before), "ran": ran, "failed": failed,
+    }]
+    manifest.update({
+        "status": "complete" if done == plan.n_runs else "incomplete",
+        "done": done,
+        "failed": len(failures),
+        "finished": _now(),
+        "wall_seconds": round(sum(s["wall_seconds"] for s in sessions), 3),
+        "sessions": sessions,
+        "failures": failures,
+    })
+    _write_json(folder / MANIFEST, manifest)
+    return SweepSummary(folder=folder, results=results, runs=plan.n_runs, done=done,
+                        skipped=len(done_before), ran=ran, failed=failed, failures=failures,
+                        wall_seconds=wall, run_seconds=run_seconds, executor=label)
+
+
+def _check_workers(workers: int, executor: cf.Executor | None) -> None:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise SweepError(f"workers must be an integer ≥ 1, got {workers!r}")
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise SweepError(f"executor must be a concurrent.futures.Executor, got {executor!r}")
+
+
+def run_sweep(
+    scenario: Scenario | str | os.PathLike | Mapping[str, Any],
+    out: str | os.PathLike,
+    *,
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    progress: bool | None = None,
+    resume: bool = False,
+) -> SweepSummary:
+    """Run a sweep into a sweep folder without holding its table in memory.
+
+    Parameters
+    ----------
+    scenario : Scenario, path or mapping
+        The scenario with its ``[sweep]`` table.
+    out : path
+        The sweep folder to write; it must not exist, be empty, or (with ``resume``) hold an
+        interrupted sweep of the same scenario.
+    workers : int
+        1 runs in this process; more start a local process pool of that size.
+    executor : concurrent.futures.Executor, optional
+        Runs on it instead (e.g. ``dask.distributed.Client(...).get_executor()``); ``workers``
+        is then ignored. The executor is not shut down.
+    progress : bool or None
+        Show a progress bar (None: only on a terminal).
+    resume : bool
+        If ``out`` holds a sweep of the same scenario, run only its missing runs.
+
+    Returns
+    -------
+    SweepSummary
+
+    Raises
+    ------
+    ScenarioError
+        If the scenario or one of its runs is invalid; nothing is written.
+    SweepError
+        If ``out`` cannot be used, or ``workers`` is wrong; nothing is written.
+    """
+    _check_workers(workers, executor)
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    out = Path(out)
+    if is_sweep_folder(out):
+        if not resume:
+            raise SweepError(f"{out}: holds a sweep already; resume it (ecosystem sweep "
+                             "--resume FOLDER, or resume=True) or choose another folder")
+        existing = load_plan(out)
+        if existing.scenario.to_dict() != sc.to_dict():
+            raise SweepError(f"{out}: holds a sweep of a different scenario; resume it as it "
+                             "is (ecosystem sweep --resume FOLDER) or choose another folder")
+        return _execute(out, existing, workers, executor, progress)
+    if out.exists() and not out.is_dir():
+        raise SweepError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        raise SweepError(f"{out}: folder exists, is not empty and is not a sweep folder")
+    plan = plan_sweep(sc)
+    _start_folder(out, plan)
+    return _execute(out, plan, workers, executor, progress)
+
+
+def resume_sweep(
+    folder: str | os.PathLike,
+    *,
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    progress: bool | None = None,
+) -> SweepSummary:
+    """Complete an interrupted sweep: run only the runs without a finished part.
+
+    Failed runs are tried again; finished runs are kept untouched. Parameters as
+    :func:`run_sweep`.
+    """
+    _check_workers(workers, executor)
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SweepError(f"--resume {folder}: no such folder")
+    plan = load_plan(folder)
+    return _execute(folder, plan, workers, executor, progress)
+
+
+def sweep(
+    scenario: Scenario | str | os.PathLike | Mapping[str, Any],
+    workers: int = 1,
+    executor: cf.Executor | None = None,
+    out: str | os.PathLike | None = None,
+    progress: bool | None = None,
+    resume: bool = False,
+) -> pl.DataFrame:
+    """Run every run of a scenario's ``[sweep]`` table and return one table.
+
+    Parameters
+    ----------
+    scenario : Scenario, path or mapping
+        The scenario with its ``[sweep]`` table: ``replicates``, a ``grid`` of dotted keys, or
+        a ``latin`` / ``sobol`` / ``morris`` design over ``ranges``.
+    workers : int
+        1 runs sequentially in this process; more run on a local process pool.
+    executor : concurrent.futures.Executor, optional
+        Any executor instead, such as a Dask cluster's ``client.get_executor()``. The numbers
+        do not depend on where a run ran.
+    out : path, optional
+        Keep the sweep folder there (see the module docstring); by default it is temporary.
+    progress : bool or None
+        Show a progress bar with runs done, failures and time left (None: only on a terminal).
+    resume : bool
+        If ``out`` holds an interrupted sweep of this scenario, complete it.
+
+    Returns
+    -------
+    polars.DataFrame
+        The content of ``results.parquet``: ``run``, ``replicate``, ``seed``, one column per
+        swept key, then the timeseries columns; one row per run and step. Runs that failed
+        have no rows; a :class:`RuntimeWarning` names them.
+
+    Examples
+    --------
+    >>> import ecosystem
+    >>> sc = ecosystem.load_scenario("scenarios/sweep-data-regimes.toml")  # doctest: +SKIP
+    >>> table = ecosystem.sweep(sc, workers=2)                             # doctest: +SKIP
+    """
+    if out is None:
+        with tempfile.TemporaryDirectory(prefix="ecosystem-sweep-") as tmp:
+            summary = run_sweep(scenario, Path(tmp) / "sweep", workers=workers,
+                                executor=executor, progress=progress)
+            table = pl.read_parquet(summary.results)
+    else:
+        summary = run_sweep(scenario, out, workers=workers, executor=executor,
+                            progress=progress, resume=resume)
+        table = pl.read_parquet(summary.results)
+    if summary.failures:
+        shown = "; ".join(f"run {f['run']}: {f['error']}" for f in summary.failures[:3])
+        more = f" (and {len(summary.failures) - 3} more)" if len(summary.failures) > 3 else ""
+        warnings.warn(f"{len(summary.failures)} of {summary.runs} runs failed: {shown}{more}",
+                      RuntimeWarning, stacklevel=2)
+    return table
+
+
+def format_seconds(seconds: float) -> str:
+    """A duration for people: 0.35 s, 12.4 s, 3 min 05 s, 2 h 10 min."""
+    if seconds < 60:
+        return f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def describe_plan(plan: Plan) -> str:
+    """One line on a sweep's shape, e.g. ``12 runs: 4 grid cells × 3 replicates``."""
+    parts = []
+    if plan.grid_keys:
+        parts.append(f"{len(plan.cells)} grid cells")
+    if plan.design != "grid":
+        parts.append(f"{plan.n_points} {plan.design} points over {len(plan.range_keys)} ranges")
+    parts.append(f"{plan.replicates} replicate{'s' if plan.replicates != 1 else ''}")
+    return f"{plan.n_runs} run{'s' if plan.n_runs != 1 else ''}: {' × '.join(parts)}"
+
+
+class _CallableModule(types.ModuleType):
+    """The module ``ecosystem.sweep``, callable as :func:`sweep`.
+
+    ``ecosystem.sweep(sc)`` is the contract (DESIGN.md §4), but importing this submodule makes
+    ``ecosystem.sweep`` the module itself; a callable module keeps both spellings working
+    whatever was imported first.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> pl.DataFrame:
+        return sweep(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
