@@ -411,18 +411,21 @@ def _on_executor(
     in flight in it are recorded as failed (which of them killed it cannot be told), and the
     others go on in a fresh pool.
     """
-    pending: dict[cf.Future, int] = {}
+    # Each future remembers the pool it went to: when a pool breaks, all its futures fail, but
+    # only the first of them to come back may renew the pool.
+    pending: dict[cf.Future, tuple[int, int]] = {}
     queue = iter(tasks)
+    pool = 0
 
     def submit(run: int, scenario: dict, seed: int) -> dict[str, Any] | None:
-        nonlocal executor
+        nonlocal executor, pool
         try:
-            pending[executor.submit(function, scenario, seed)] = run
+            pending[executor.submit(function, scenario, seed)] = (run, pool)
         except cf.process.BrokenProcessPool:
             if renew is None:
                 raise
-            executor = renew()
-            pending[executor.submit(function, scenario, seed)] = run
+            executor, pool = renew(), pool + 1
+            pending[executor.submit(function, scenario, seed)] = (run, pool)
         except Exception as exc:  # e.g. a task the executor cannot send
             return _lost(exc)
         return None
@@ -442,19 +445,22 @@ def _on_executor(
             done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
             broken = False
             for future in done:
-                run = pending.pop(future)
+                run, origin = pending.pop(future)
                 try:
                     outcome = future.result()
                 except Exception as exc:  # the worker died or was lost, not the run raising
-                    broken = broken or isinstance(exc, cf.process.BrokenProcessPool)
+                    if isinstance(exc, cf.process.BrokenProcessPool) and origin == pool:
+                        broken = True
                     outcome = _lost(exc)
                 yield run, outcome
             if broken and renew is not None:
                 crashed = cf.process.BrokenProcessPool(
                     "a worker process died while this run was in flight")
-                for future in list(pending):
-                    yield pending.pop(future), _lost(crashed)
-                executor = renew()
+                for future, (run, origin) in list(pending.items()):
+                    if origin == pool:
+                        del pending[future]
+                        yield run, _lost(crashed)
+                executor, pool = renew(), pool + 1
             yield from fill()
     finally:
         for future in pending:
@@ -709,6 +715,7 @@ def _execute(
                 run_seconds += float(outcome["wall_seconds"])
                 _write_part(folder, plan, run, outcome["timeseries"])
             bar.update(1)
+        bar.refresh()  # the final count, whatever the refresh interval skipped
     finally:
         bar.close()
         if owned is not None:

@@ -60,12 +60,24 @@ def _check_arguments(args: argparse.Namespace) -> None:
 
 def _connect(address: str):
     """A Dask client of the scheduler at ``address``, or a usage error saying why not."""
+    from distributed import Client
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import backends
+
     from ecosystem.cli import UsageError
 
+    # Check the address first: a Client that fails to parse one hangs on its way out.
     try:
-        from distributed import Client
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise UsageError(f"--scheduler needs dask.distributed: {exc}") from None
+        scheme, location = parse_address(address)
+        if scheme not in backends:
+            raise ValueError(f"unknown scheme {scheme!r}; known: {', '.join(sorted(backends))}")
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            host, _ = parse_host_port(location)
+            if not host:
+                raise ValueError("missing host")
+    except ValueError as exc:
+        raise UsageError(f"--scheduler {address}: not a scheduler address ({exc}); expected "
+                         "e.g. tcp://10.0.0.5:8786") from None
     try:
         return Client(address, timeout="10s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -181,15 +193,12 @@ def _print_last_step(plan, results: Path) -> None:
         return
     print(f"at step {last}, mean over replicates:")
     columns = keys + metrics
-    widths = {c: max(len(c), *(len(_cell(v)) for v in frame[c])) for c in columns}
+    text = {c: [str(v) if c in keys else _number(v) for v in frame[c]] for c in columns}
+    widths = {c: max(len(c), *(len(t) for t in text[c])) for c in columns}
     print("  " + "  ".join(f"{c:>{widths[c]}}" for c in columns))
-    for row in frame.iter_rows(named=True):
-        print("  " + "  ".join(f"{_cell(row[c]):>{widths[c]}}" for c in columns))
+    for i in range(frame.height):
+        print("  " + "  ".join(f"{text[c][i]:>{widths[c]}}" for c in columns))
 
 
-def _cell(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.3g}" if abs(value) < 1e4 else f"{value:.4g}"
-    return str(value)
+def _number(value) -> str:
+    return "—" if value is None else f"{value:.3g}"
