@@ -589,14 +589,20 @@ def _start_folder(out: Path, plan: Plan) -> None:
 
 
 def _write_part(folder: Path, plan: Plan, run: int, timeseries: pl.DataFrame) -> None:
-    ids = plan.columns(run)
     schema = plan.schema()
-    frame = timeseries.with_columns(
-        pl.lit(value, dtype=schema[name]).alias(name) for name, value in ids.items()
-    ).select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+    ids = pl.DataFrame(
+        [pl.Series(name, [value] * timeseries.height, dtype=schema[name])
+         for name, value in plan.columns(run).items()]
+    )
+    expected = {name: schema[name] for name in timeseries.columns}
+    if timeseries.schema != expected or timeseries.columns != list(schema)[ids.width:]:
+        timeseries = timeseries.select(pl.col(name).cast(dtype)
+                                       for name, dtype in schema.items() if name not in ids)
     path = folder / PARTS / f"{_part_name(run)}.parquet"
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.write_parquet(tmp)
+    # Parts are read once, when results.parquet is assembled: light compression, no statistics.
+    pl.concat([ids, timeseries], how="horizontal").write_parquet(
+        tmp, compression="lz4", statistics=False)
     os.replace(tmp, path)
     (folder / FAILURES / f"{_part_name(run)}.json").unlink(missing_ok=True)
 
