@@ -604,7 +604,6 @@ def _write_part(folder: Path, plan: Plan, run: int, timeseries: pl.DataFrame) ->
     pl.concat([ids, timeseries], how="horizontal").write_parquet(
         tmp, compression="lz4", statistics=False)
     os.replace(tmp, path)
-    (folder / FAILURES / f"{_part_name(run)}.json").unlink(missing_ok=True)
 
 
 def _write_failure(folder: Path, plan: Plan, run: int, outcome: dict[str, Any]) -> None:
@@ -677,6 +676,15 @@ class SweepSummary:
     executor: str
 
 
+def _tasks(plan: Plan, runs: list[int]) -> Iterator[tuple[int, dict, int]]:
+    """``(run, scenario, seed)`` of each run; replicates share one scenario, built once."""
+    slot, scenario = None, None
+    for run in runs:
+        if run // plan.replicates != slot:
+            slot, scenario = run // plan.replicates, plan.run_scenario(run)
+        yield run, scenario, plan.seeds[run]
+
+
 def _describe_executor(workers: int, executor: cf.Executor | None) -> str:
     if executor is not None:
         client = getattr(executor, "_client", None)
@@ -694,7 +702,9 @@ def _execute(
     started, clock = _now(), time.perf_counter()
     done_before = _finished_parts(folder, plan)
     todo = [run for run in range(plan.n_runs) if run not in done_before]
-    tasks = ((run, plan.run_scenario(run), plan.seeds[run]) for run in todo)
+    failed_before = {int(path.stem.removeprefix("run-"))
+                     for path in (folder / FAILURES).glob("run-*.json")}
+    tasks = _tasks(plan, todo)
     label = _describe_executor(workers, executor)
 
     owned = _OwnedPool(workers) if executor is None and workers > 1 else None
@@ -720,6 +730,8 @@ def _execute(
             else:
                 run_seconds += float(outcome["wall_seconds"])
                 _write_part(folder, plan, run, outcome["timeseries"])
+                if run in failed_before:  # it failed in an earlier session, not any more
+                    (folder / FAILURES / f"{_part_name(run)}.json").unlink(missing_ok=True)
             bar.update(1)
         bar.refresh()  # the final count, whatever the refresh interval skipped
     finally:
