@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ecosystem.sweep import RESULTS, Plan, load_plan, salib_problem
+from ecosystem.plan import Plan, salib_problem
+from ecosystem.sweep import RESULTS, load_plan
 
 __all__ = ["METHODS", "SensitivityError", "SensitivityResult", "sensitivity"]
 
