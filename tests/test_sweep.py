@@ -165,17 +165,17 @@ def test_a_scheduler_and_worker_in_separate_processes_give_the_same_table(tmp_pa
     scheduler = subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
          "--port", "0", "--no-dashboard", "--scheduler-file", str(address_file)], **common)
-    worker = None
+    workers = []
     try:
         deadline = time.monotonic() + 60
         while not address_file.exists() and time.monotonic() < deadline:
             assert scheduler.poll() is None, "the scheduler exited"
             time.sleep(0.1)
         assert address_file.exists(), "the scheduler did not start within 60 s"
-        worker = subprocess.Popen(
+        workers = [subprocess.Popen(
             [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file",
-             str(address_file), "--host", "127.0.0.1", "--nworkers", "2", "--nthreads", "1",
-             "--no-dashboard", "--death-timeout", "60"], **common)
+             str(address_file), "--host", "127.0.0.1", "--no-nanny", "--nthreads", "1",
+             "--no-dashboard", "--death-timeout", "60"], **common) for _ in range(2)]
         address = json.loads(address_file.read_text())["address"]
         out = tmp_path / "on-cluster"
         result = run_cli("sweep", str(scenario), "--scheduler", address, "--out", str(out),
@@ -184,7 +184,7 @@ def test_a_scheduler_and_worker_in_separate_processes_give_the_same_table(tmp_pa
         assert f"dask {address}" in result.stdout
         assert pl.read_parquet(out / "results.parquet").equals(expected)
     finally:
-        if worker is not None:
+        for worker in workers:
             _stop(worker)
         _stop(scheduler)
 
