@@ -255,18 +255,25 @@ def load_plan(folder: str | os.PathLike) -> Plan:
     return Plan.from_json(scenario, json.loads((folder / PLAN).read_text(encoding="utf-8")))
 
 
-def _finished_parts(folder: Path, plan: Plan) -> set[int]:
-    """Runs with a readable part; unreadable parts and stale temporary files are removed."""
-    parts = folder / PARTS
-    for stale in parts.glob(".*.tmp"):
-        stale.unlink(missing_ok=True)
+def _finished_parts(folder: Path, plan: Plan, verify: bool = False) -> set[int]:
+    """Runs with a part in the folder.
+
+    With ``verify`` (when a session starts), parts that cannot be read are removed, so their
+    runs are run again, and so are the temporary files an interrupted session left behind.
+    """
+    if verify:
+        for place in (folder, folder / PARTS, folder / FAILURES):
+            for stale in place.glob(".*.tmp"):
+                stale.unlink(missing_ok=True)
     done = set()
-    for path in parts.glob("run-*.parquet"):
+    for path in (folder / PARTS).glob("run-*.parquet"):
         try:
             run = int(path.stem.removeprefix("run-"))
-            pl.read_parquet_schema(path)
+            if verify:
+                pl.read_parquet_schema(path)
         except (ValueError, OSError, pl.exceptions.PolarsError):
-            path.unlink(missing_ok=True)
+            if verify:
+                path.unlink(missing_ok=True)
             continue
         if 0 <= run < plan.n_runs:
             done.add(run)
@@ -353,15 +360,17 @@ def _write_failure(folder: Path, plan: Plan, run: int, outcome: dict[str, Any]) 
     })
 
 
-def assemble(folder: str | os.PathLike, plan: Plan | None = None) -> Path:
-    """Stream every finished part, in run order, into ``results.parquet``.
+def assemble(folder: str | os.PathLike, plan: Plan | None = None,
+             runs: set[int] | None = None) -> Path:
+    """Stream the finished parts, in run order, into ``results.parquet``.
 
     Memory stays flat: polars reads and writes the parts batch by batch, never the whole table.
+    ``runs`` are the runs with a part (by default those found in the folder).
     """
     folder = Path(folder)
     plan = plan or load_plan(folder)
-    paths = [folder / PARTS / f"{_part_name(run)}.parquet"
-             for run in sorted(_finished_parts(folder, plan))]
+    runs = _finished_parts(folder, plan) if runs is None else runs
+    paths = [folder / PARTS / f"{_part_name(run)}.parquet" for run in sorted(runs)]
     target = folder / RESULTS
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     if paths:
@@ -434,7 +443,8 @@ def _execute(
     from tqdm.auto import tqdm
 
     started, clock = _now(), time.perf_counter()
-    done_before = _finished_parts(folder, plan)
+    done_before = _finished_parts(folder, plan, verify=True)
+    finished = set(done_before)
     todo = [run for run in range(plan.n_runs) if run not in done_before]
     failed_before = {int(path.stem.removeprefix("run-"))
                      for path in (folder / FAILURES).glob("run-*.json")}
@@ -464,6 +474,7 @@ def _execute(
             else:
                 run_seconds += float(outcome["wall_seconds"])
                 _write_part(folder, plan, run, outcome["timeseries"])
+                finished.add(run)
                 if run in failed_before:  # it failed in an earlier session, not any more
                     (folder / FAILURES / f"{_part_name(run)}.json").unlink(missing_ok=True)
             bar.update(1)
@@ -473,8 +484,8 @@ def _execute(
         if owned is not None:
             owned.close()
 
-    results = assemble(folder, plan)
-    done = len(_finished_parts(folder, plan))
+    results = assemble(folder, plan, finished)
+    done = len(finished)
     failures = _failures(folder)
     wall = time.perf_counter() - clock
     manifest = read_manifest(folder)

@@ -332,6 +332,13 @@ def test_sweep_folder_and_resume_through_the_api(tmp_path):
         run_sweep(sc.with_overrides({"ai.window": 3}), out, resume=True)
     again = resume_sweep(out)
     assert (again.skipped, again.ran) == (2, 0)
+    # A part that cannot be read (a disk failure, not a kill: parts are renamed into place
+    # complete) is run again on resume.
+    table = pl.read_parquet(out / "results.parquet")
+    (out / "parts" / "run-000001.parquet").write_bytes(b"not parquet")
+    repaired = resume_sweep(out)
+    assert (repaired.skipped, repaired.ran) == (1, 1)
+    assert pl.read_parquet(out / "results.parquet").equals(table)
     with pytest.raises(SweepError, match="not a sweep folder"):
         resume_sweep(tmp_path)
     with pytest.raises(SweepError, match="workers"):
