@@ -68,7 +68,8 @@ PARTS = "parts"
 FAILURES = "failures"
 
 SUBMIT_WINDOW = 256
-"""Most runs handed to a caller's executor at once, so memory stays flat for any sweep size."""
+"""Most runs handed to a caller's executor at once (more on a Dask cluster with more than
+half as many threads), so memory stays flat for any sweep size."""
 
 
 class SweepError(ValueError):
@@ -428,6 +429,16 @@ def _tasks(plan: Plan, runs: list[int]) -> Iterator[tuple[int, dict, int]]:
         yield run, scenario, plan.seeds[run]
 
 
+def _window(executor: cf.Executor) -> int:
+    """Runs to keep in flight on a caller's executor: enough to keep a Dask cluster busy."""
+    client = getattr(executor, "_client", None)  # a dask.distributed ClientExecutor
+    try:
+        threads = sum(client.nthreads().values()) if client is not None else 0
+    except Exception:  # not a Dask client after all, or the cluster cannot tell
+        threads = 0
+    return max(SUBMIT_WINDOW, 2 * threads)
+
+
 def _describe_executor(workers: int, executor: cf.Executor | None) -> str:
     if executor is not None:
         client = getattr(executor, "_client", None)
@@ -455,7 +466,7 @@ def _execute(
     if owned is not None:
         outcomes = _on_executor(owned.start(), tasks, 4 * workers, renew=owned.start)
     elif executor is not None:
-        outcomes = _on_executor(executor, tasks, SUBMIT_WINDOW)
+        outcomes = _on_executor(executor, tasks, _window(executor))
     else:
         outcomes = _sequential(tasks)
 
