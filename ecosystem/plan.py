@@ -12,6 +12,7 @@ import itertools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -182,11 +183,15 @@ class Plan:
             **{key: _cell_value(values[key], self._dtypes[key]) for key in self.swept_keys},
         }
 
-    def run_scenario(self, run: int) -> dict[str, Any]:
-        """A run's scenario as plain data: the swept values applied, no ``[sweep]`` table."""
+    @cached_property
+    def _base(self) -> dict[str, Any]:
         base = self.scenario.to_dict()
         base.pop("sweep", None)
-        return load_scenario(base, overrides=self.overrides(run)).to_dict()
+        return base
+
+    def run_scenario(self, run: int) -> dict[str, Any]:
+        """A run's scenario as plain data: the swept values applied, no ``[sweep]`` table."""
+        return load_scenario(self._base, overrides=self.overrides(run)).to_dict()
 
     def schema(self) -> dict[str, pl.DataType]:
         """Columns of ``results.parquet``."""
