@@ -145,7 +145,7 @@ def _measured(frame: pl.DataFrame, metrics: list[str], column: str = "{}") -> li
 
 def _save(figure, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    figure.savefig(tmp, format="png", dpi=110)
+    figure.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
     os.replace(tmp, path)
 
 
@@ -256,7 +256,7 @@ def report(folder: str | os.PathLike, metrics: list[str] | None = None) -> Repor
     if legend:
         handles, labels = grid.flat[0].get_legend_handles_labels()
         figure.legend(handles, labels, loc="outside lower center", fontsize=8,
-                      ncols=min(len(labels), 4))
+                      ncols=min(len(labels), 3))
     overview = out / "overview.png"
     _save(figure, overview)
     return Report(folder=out, files=[overview, *files], kind=kind, runs=runs)
