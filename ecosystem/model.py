@@ -26,6 +26,7 @@ from ecosystem.agents.people import (
     update_adoption,
     write_posts,
 )
+from ecosystem.agents.per_agent import build_persons, step_per_agent
 from ecosystem.core.corpus import Corpus, Docs, initial_corpus, make_culture
 from ecosystem.core.curate import CurationParams
 from ecosystem.core.decode import DecodingParams
@@ -134,6 +135,9 @@ class EcosystemModel(mesa.Model):
     seed : int, optional
         Root seed; ``None`` uses ``scenario.scenario.seed``. Every random draw comes from a
         stream spawned from it, so the same scenario and seed give the same numbers.
+    people_step : {"vectorised", "per_agent"}
+        How people are stepped: vectorised over arrays (the default), or agent by agent through
+        Mesa (:mod:`ecosystem.agents.per_agent`, the slow reference for tests and benchmarks).
 
     Attributes
     ----------
@@ -145,7 +149,14 @@ class EcosystemModel(mesa.Model):
         The population, or None in a pure retraining chain.
     """
 
-    def __init__(self, scenario: Scenario, seed: int | None = None):
+    def __init__(
+        self, scenario: Scenario, seed: int | None = None, people_step: str = "vectorised"
+    ):
+        if people_step not in ("vectorised", "per_agent"):
+            raise ValueError(
+                f"people_step must be 'vectorised' or 'per_agent', not {people_step!r}"
+            )
+        self.people_step = people_step
         self.seed = scenario.scenario.seed if seed is None else int(seed)
         children = np.random.SeedSequence(self.seed).spawn(len(STREAMS))
         self.rngs = {name: np.random.default_rng(child)
@@ -196,7 +207,9 @@ class EcosystemModel(mesa.Model):
         graph = build_graph(self.scenario.network, n, self.rngs["network"])
         people = make_people(self.scenario, self.culture, graph, self.rngs["people"])
         update_adoption(people, self.scenario, 0)
-        if n <= VIEW_LIMIT:
+        if self.people_step == "per_agent":
+            self._persons = build_persons(self, people)
+        elif n <= VIEW_LIMIT:
             for person in range(n):
                 (Creator if people.creator[person] else Listener)(self, person)
         return people
@@ -217,7 +230,10 @@ class EcosystemModel(mesa.Model):
         sc = self.scenario
         uploads: list[Docs] = []
         people = self.people
-        if people is not None:
+        if people is not None and self.people_step == "per_agent":
+            posts = step_per_agent(self, self._persons, now)
+            uploads.append(posts)
+        elif people is not None:
             update_adoption(people, sc, now)
             posts, self.n_types = write_posts(
                 people, self.current.state, sc, self.drafts, self.decoding, self.n_types, now,
@@ -231,7 +247,7 @@ class EcosystemModel(mesa.Model):
             )
         batch = Docs.concat(uploads) if uploads else Docs.empty(sc.content.dims)
         self.corpus.append(batch)
-        if people is not None:
+        if people is not None and self.people_step == "vectorised":
             listen(people, self.current.state, posts, sc, self.decoding, self.rngs["reading"])
         if now % sc.ai.retrain_every == 0:
             self.retrain(now)

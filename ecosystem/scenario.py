@@ -7,10 +7,11 @@ allowed values in the field definitions, so every error names the dotted key tha
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -59,7 +60,7 @@ class Population(Section):
     )
     creators: Share = Field(0.2, description="share of people who upload posts")
     ai_users: Share = Field(
-        0.3, description="share of people who use AI (creators among them write with it)"
+        0.4, description="share of people who use AI (creators among them write with it)"
     )
     adoption_steps: int = Field(
         0, ge=0, le=1_000_000, description="steps over which AI use grows to ai_users (0: at once)"
@@ -185,7 +186,7 @@ class Prompts(Section):
 
     custom_share: Share = Field(0.0, description="share of AI users with their own prompts")
     strength: float = Field(
-        3.0, ge=0.0, le=50.0, description="log-odds boost of the user's own style type"
+        5.0, ge=0.0, le=50.0, description="log-odds boost of the user's own style type"
     )
 
 
@@ -201,7 +202,7 @@ class GptWords(Section):
         0.5, description="how much the AI's rate follows its house style, not its training data"
     )
     adoption: Share = Field(
-        0.05, description="how far a person's rate moves per step toward what they read and hear"
+        0.08, description="how far a person's rate moves per step toward what they read and hear"
     )
     ai_exposure: Share = Field(0.5, description="share of an AI user's reading that is AI output")
 
@@ -215,7 +216,12 @@ class Opinion(Section):
     )
     influence: Share = Field(0.05, description="step toward like-minded neighbours per period")
     ai_neutral_pull: Share = Field(0.5, description="how far AI outputs are pulled to neutral")
-    absorb: Share = Field(0.1, description="how far a co-writer's stance moves toward the post")
+    absorb: Share = Field(
+        0.08, description="how far an AI user's stance moves toward what the AI wrote"
+    )
+    stubbornness: Share = Field(
+        0.05, description="how far a person returns each step toward their own initial view"
+    )
 
 
 class Interventions(Section):
@@ -231,15 +237,94 @@ class Interventions(Section):
 
 
 class Sweep(Section):
-    """``[sweep]``: replicates, a grid of values, or a sampling design over ranges."""
+    """``[sweep]``: replicates, a grid of values, or a sampling design over ranges.
 
-    replicates: int = Field(1, ge=1, le=100_000)
-    design: Literal["grid", "latin", "sobol", "morris"] = "grid"
-    samples: int = Field(16, ge=1, le=1_000_000, description="base samples of a design")
-    grid: dict[str, list[Any]] = Field(default_factory=dict)
-    ranges: dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]] = Field(
-        default_factory=dict
+    A sweep runs every cell of the full-factorial ``grid`` (dotted key → list of values) and,
+    for a sampling design, every point SALib draws over ``ranges`` (dotted key → [low, high]),
+    each ``replicates`` times with its own seed. ``samples`` is SALib's base sample size: the
+    points of a ``latin`` design, the trajectories of a ``morris`` design (each of D + 1
+    points for D ranges), the base size N of a ``sobol`` (Saltelli) design, N (D + 2) points.
+    """
+
+    replicates: int = Field(1, ge=1, le=100_000, description="runs of every cell, own seed each")
+    design: Literal["grid", "latin", "sobol", "morris"] = Field(
+        "grid", description="full-factorial grid only, or a SALib sampling design over ranges"
     )
+    samples: int = Field(16, ge=1, le=1_000_000, description="base samples of a design")
+    grid: dict[str, list[Any]] = Field(
+        default_factory=dict, description='dotted key → values, e.g. "ai.window" = [2, 5]'
+    )
+    ranges: dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=dict, description='dotted key → [low, high], e.g. "ai.fit_noise" = [0, 1]'
+    )
+
+    @staticmethod
+    def range_kind(dotted: str) -> str | None:
+        """``"int"`` or ``"float"`` if a range can be swept over ``dotted``, else None.
+
+        Integer keys (``ai.window``, and ``ai.training_docs`` whose other choice is "all")
+        take the sampled value rounded to the nearest integer.
+        """
+        section, _, key = dotted.partition(".")
+        if section not in SECTIONS or key not in SECTIONS[section].model_fields:
+            return None
+        annotation = SECTIONS[section].model_fields[key].annotation
+        members = set(get_args(annotation)) if get_origin(annotation) is not None else set()
+        members.add(annotation)
+        if float in members:
+            return "float"
+        if int in members:
+            return "int"
+        return None
+
+    def check(self) -> list[str]:
+        """Problems of the swept keys and values that the field types alone cannot catch."""
+        problems: list[str] = []
+        for table, keys in (("grid", self.grid), ("ranges", self.ranges)):
+            for key in keys:
+                section = key.split(".", 1)[0]
+                if key.startswith("sweep."):
+                    problems.append(f"sweep.{table}: {key!r} cannot be swept (it is part of "
+                                    "[sweep] itself)")
+                elif key == "scenario.seed":
+                    problems.append(f"sweep.{table}: 'scenario.seed' cannot be swept: every run "
+                                    "gets its own seed; use sweep.replicates for more seeds")
+                elif section in SECTIONS and key not in set(flat_keys()):
+                    allowed = ", ".join(SECTIONS[section].model_fields)
+                    problems.append(f"sweep.{table}: {key!r} is not a scenario key; keys of "
+                                    f"[{section}] are: {allowed}")
+                elif key not in set(flat_keys()):
+                    problems.append(f"sweep.{table}: {key!r} is not a scenario key; write "
+                                    f"section.key, e.g. 'ai.window' (sections: "
+                                    f"{', '.join(s for s in SECTIONS if s != 'sweep')})")
+        for key in sorted(set(self.grid) & set(self.ranges)):
+            problems.append(f"sweep: {key!r} is in both sweep.grid and sweep.ranges; "
+                            "give it in one of them")
+        for key, values in self.grid.items():
+            if len(values) == 0:
+                problems.append(f"sweep.grid.{key!r} is empty: give at least one value")
+        for key, (low, high) in self.ranges.items():
+            if not (math.isfinite(low) and math.isfinite(high)):
+                problems.append(f"sweep.ranges.{key!r} needs finite bounds, got [{low}, {high}]")
+            elif not low < high:
+                problems.append(f"sweep.ranges.{key!r} needs low < high, got [{low}, {high}]")
+            if key in set(flat_keys()) and Sweep.range_kind(key) is None:
+                problems.append(f"sweep.ranges.{key!r}: not a numeric key; sweep its values "
+                                "in [sweep.grid] instead")
+        if self.design == "grid" and self.ranges:
+            problems.append('sweep.ranges needs sweep.design "latin", "sobol" or "morris" '
+                            '(design is "grid")')
+        if self.design != "grid" and not self.ranges:
+            problems.append(f'sweep.design "{self.design}" needs a [sweep.ranges] table of '
+                            'dotted key → [low, high]')
+        if self.design == "sobol" and self.samples & (self.samples - 1):
+            lower = 1 << (self.samples.bit_length() - 1)
+            problems.append(f"sweep.samples must be a power of 2 for design \"sobol\" (Sobol' "
+                            f"sequences balance only then), got {self.samples}; try {lower} or "
+                            f"{2 * lower}")
+        if self.design == "morris" and self.samples < 2:
+            problems.append('sweep.samples must be at least 2 for design "morris" (trajectories)')
+        return problems
 
 
 SECTIONS: dict[str, type[Section]] = {
@@ -293,20 +378,7 @@ class Scenario(Section):
                 "population.humans and ai.outputs_per_generation are both 0: nothing is ever "
                 "uploaded; give people or content-farm output"
             )
-        known = set(flat_keys())
-        for key in list(self.sweep.grid) + list(self.sweep.ranges):
-            if key not in known or key.startswith("sweep."):
-                problems.append(f"sweep key {key!r} is not a scenario key (e.g. 'ai.window')")
-        for key, values in self.sweep.grid.items():
-            if len(values) == 0:
-                problems.append(f"sweep.grid.{key!r} is empty: give at least one value")
-        for key, (low, high) in self.sweep.ranges.items():
-            if not low < high:
-                problems.append(f"sweep.ranges.{key!r} needs low < high, got [{low}, {high}]")
-        if self.sweep.design == "grid" and self.sweep.ranges:
-            problems.append('sweep.ranges needs sweep.design "latin", "sobol" or "morris"')
-        if self.sweep.design != "grid" and not self.sweep.ranges:
-            problems.append(f'sweep.design "{self.sweep.design}" needs a [sweep.ranges] table')
+        problems.extend(self.sweep.check())
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -427,6 +499,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
 
 
+def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
+    """Make a file's relative paths (``network.path``) relative to the file's folder."""
+    network = data.get("network")
+    if isinstance(network, dict) and isinstance(network.get("path"), str) and network["path"]:
+        path = Path(network["path"])
+        if not path.is_absolute():
+            network["path"] = str(folder / path)
+
+
 def load_scenario(
     source: str | Path | Mapping[str, Any] | Scenario,
     overrides: Mapping[str, Any] | None = None,
@@ -436,7 +517,8 @@ def load_scenario(
     Parameters
     ----------
     source : path, mapping or Scenario
-        A TOML file, or the same content as nested dicts.
+        A TOML file, or the same content as nested dicts. A relative ``network.path`` in a file
+        is relative to the file's folder.
     overrides : mapping, optional
         Dotted keys to replace, e.g. ``{"ai.data_regime": "replace"}``.
 
@@ -456,6 +538,7 @@ def load_scenario(
         data = dict(source)
     else:
         data = _read_toml(Path(source))
+        _resolve_paths(data, Path(source).parent)
     if overrides:
         data = apply_overrides(data, overrides)
     try:

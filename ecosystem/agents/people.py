@@ -73,6 +73,8 @@ class People:
         Marker words per 1,000 words in their speech.
     stance : float32 (n,)
         Opinion on the contested question, −1 … 1.
+    anchor : float32 (n,)
+        Their own initial view, which stubbornness pulls them back to.
     posts : int32 (n,)
         Posts uploaded so far.
     """
@@ -85,6 +87,7 @@ class People:
     style_x: np.ndarray
     gpt_rate: np.ndarray
     stance: np.ndarray
+    anchor: np.ndarray
     posts: np.ndarray
     ai_user: np.ndarray = field(init=False)
     custom_prompt: np.ndarray = field(init=False)
@@ -115,7 +118,7 @@ class People:
     def nbytes(self) -> int:
         """Bytes of per-person state, the graph excluded."""
         arrays = (self.creator, self.adoption_rank, self.custom_rank, self.style_type,
-                  self.style_x, self.gpt_rate, self.stance, self.posts, self.ai_user,
+                  self.style_x, self.gpt_rate, self.stance, self.anchor, self.posts, self.ai_user,
                   self.custom_prompt, self.last_post_type, self.last_post_x)
         return sum(a.nbytes for a in arrays)
 
@@ -147,6 +150,7 @@ def make_people(
     personal = culture.type_std / np.sqrt(2.0)
     style_x = culture.centres[style_type] + rng.normal(0.0, personal, size=(n, content.dims))
     spread = words.human_rate_spread
+    stance = rng.uniform(-1.0, 1.0, n).astype(np.float32)
     return People(
         graph=graph,
         creator=rng.random(n) < population.creators,
@@ -157,7 +161,8 @@ def make_people(
         gpt_rate=(words.human_rate * rng.lognormal(-0.5 * spread**2, spread, n)).astype(
             np.float32
         ),
-        stance=rng.uniform(-1.0, 1.0, n).astype(np.float32),
+        stance=stance,
+        anchor=stance.copy(),
         posts=np.zeros(n, dtype=np.int32),
     )
 
@@ -286,6 +291,7 @@ def listen(
                             -1.0, 1.0)
         new_stance[users] = absorb(new_stance[users], ai_stance,
                                    opinion.absorb * words_cfg.ai_exposure)
+    new_stance = absorb(new_stance, people.anchor, opinion.stubbornness)
 
     adopt_style(people, state, scenario, decoding, rng)
     people.gpt_rate = new_rate

@@ -4,10 +4,12 @@ Each step a person moves a fraction ``influence`` toward the mean stance of the 
 stance is within ``confidence`` of their own (Hegselmann–Krause); neighbours farther away are
 ignored. AI outputs are pulled toward neutral (see :mod:`ecosystem.core.fit`); a person who
 co-writes with AI or reads its output moves a fraction ``absorb`` toward the AI's stance, so heavy
-AI users end up more often neutral.
+AI users end up more often neutral. Stubbornness pulls everyone back toward their own initial
+view (Friedkin–Johnsen), so opinions settle rather than all merging.
 
 References
 ----------
+Friedkin & Johnsen, "Social influence and opinions", J. Math. Sociology 1990.
 Hegselmann & Krause, "Opinion dynamics and bounded confidence", JASSS 2002.
 Jakesch et al., "Co-writing with opinionated language models affects users' views", CHI 2023.
 Abdulhai et al., "LLM use and opinion neutrality in essay writing", arXiv 2026.
