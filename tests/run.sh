@@ -14,4 +14,13 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "chromium is not installed and cannot be installed here: the browser test will skip"
   fi
 fi
+# The dashboard page loads Solara's browser files from a CDN; where that is out of reach, put the
+# same npm packages in Solara's cache once (a no-op when they are there).
+if ! python3 -m viz.frontend --check >/dev/null 2>&1; then
+  if command -v npm >/dev/null 2>&1; then
+    python3 -m viz.frontend || echo "could not fetch Solara's browser files: the browser test may skip"
+  else
+    echo "npm is not installed: if the CDN is unreachable, the dashboard's browser test will skip"
+  fi
+fi
 exec python3 -m pytest "$@"
