@@ -198,29 +198,42 @@ class TimeseriesPlot:
                 ax.set_ylim(0.0, high if high > 0 else 1.0, auto=True)
 
 
+def _held_inventions(snapshot: Snapshot) -> np.ndarray:
+    """Style types invented by people that a current model can write, in type order."""
+    original = snapshot.culture.size
+    width = max([original] + [p.size for p in snapshot.type_probs.values()])
+    held = np.zeros(width - original, dtype=bool)
+    for probs in snapshot.type_probs.values():
+        held[: probs.size - original] |= probs[original:] > 0
+    return original + np.flatnonzero(held)
+
+
 class TypesPlot:
-    """The current models' style distributions against the original human culture."""
+    """The current models' style distributions against the original human culture.
+
+    Styles people invented during the run are shown only while a model can write them: most
+    never reach a model, and drawing each would squeeze the original culture out of view.
+    """
 
     def __init__(self, snapshot: Snapshot):
         self.figure, (ax,) = _new_figure()
         self.figure.subplots_adjust(bottom=0.2, top=0.95)
         culture = self.culture = snapshot.culture
-        self.width = max([culture.size] + [p.size for p in snapshot.type_probs.values()])
+        self.inventions = _held_inventions(snapshot)
         order = np.argsort(-culture, kind="stable")
-        # Types invented by people after the start come after the original ones, in order.
-        self.order = np.concatenate([order, np.arange(culture.size, self.width)])
+        self.order = np.concatenate([order, self.inventions])
+        self.width = self.order.size
         x = np.arange(1, self.width + 1)
-        padded = np.zeros(self.width)
-        padded[: culture.size] = culture
-        self.bars = ax.bar(x, padded[self.order], width=1.0, color="#ced4da",
-                           label="original culture")
+        heights = np.zeros(self.width)
+        heights[: culture.size] = culture[order]
+        self.bars = ax.bar(x, heights, width=1.0, color="#ced4da", label="original culture")
         tail = culture < np.median(culture)
         if tail.any():
             first = int(np.flatnonzero(tail[order])[0]) + 1
             ax.axvspan(first - 0.5, culture.size + 0.5, color="#fff3bf", alpha=0.6, zorder=0)
             ax.text(first, 0.97, " rare styles", fontsize=8, color="#8d6e00", va="top",
                     transform=ax.get_xaxis_transform())
-        if self.width > culture.size:
+        if self.inventions.size:
             ax.axvspan(culture.size + 0.5, self.width + 0.5, color="#e7f5ff", zorder=0)
         self.lines = {}
         for run, colour in zip(RUNS, ("#495057", "#d9480f"), strict=True):
@@ -229,23 +242,22 @@ class TypesPlot:
         ax.set_xlim(0.5, self.width + 0.5)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("style, commonest first" + (" (blue: invented by people)"
-                                                  if self.width > culture.size else ""),
-                      fontsize=9)
+                                                  if self.inventions.size else ""), fontsize=9)
         ax.set_ylabel("probability", fontsize=9)
         ax.tick_params(labelsize=8)
         ax.legend(fontsize=8, frameon=False, loc="upper right")
         self.ax = ax
 
     def fits(self, snapshot: Snapshot) -> bool:
-        """Whether the figure can show the snapshot: same culture, no style types it lacks."""
-        return np.array_equal(self.culture, snapshot.culture) and all(
-            p.size <= self.width for p in snapshot.type_probs.values())
+        """Whether the figure shows the snapshot's culture and exactly its held inventions."""
+        return np.array_equal(self.culture, snapshot.culture) and np.array_equal(
+            self.inventions, _held_inventions(snapshot))
 
     def update(self, snapshot: Snapshot) -> None:
         """Redraw the models' probabilities."""
         for run, line in self.lines.items():
-            probs = np.zeros(self.width)
             own = snapshot.type_probs[run]
+            probs = np.zeros(max(own.size, int(self.order.max(initial=0)) + 1))
             probs[: own.size] = own
             line.set_ydata(probs[self.order])
         self.ax.relim()

@@ -84,8 +84,22 @@ class Dashboard:
 
     @classmethod
     def from_environment(cls) -> Dashboard:
-        """The dashboard the server's page opens (see :data:`SCENARIO_ENV`)."""
-        return cls(default_scenario())
+        """The dashboard the server's page opens (see :data:`SCENARIO_ENV`).
+
+        If the file stopped being valid after the server started, the page opens the project's
+        baseline instead and says why.
+        """
+        chosen = default_scenario()
+        try:
+            return cls(chosen)
+        except ScenarioError as exc:
+            fallback = PROJECT_SCENARIOS / "baseline.toml"
+            if chosen.resolve() == fallback.resolve():
+                raise
+            dash = cls(fallback, folders=(PROJECT_SCENARIOS, chosen.resolve().parent))
+            dash.errors.set([f"{chosen.name} cannot be used:", *exc.messages,
+                             f"Opened {fallback.name} instead."])
+            return dash
 
     # -- settings -----------------------------------------------------------------------------
     def pick(self, path: str | Path) -> None:

@@ -180,3 +180,12 @@ def test_page_opens_the_file_named_by_the_command(small_file, monkeypatch):
         rc.find(v.Select, meta_ref="scenario-file").assert_matches(v_model="small.toml")
     finally:
         rc.close()
+
+
+def test_page_falls_back_to_the_baseline_when_the_file_went_bad(scenario_folder, monkeypatch):
+    monkeypatch.setenv(SCENARIO_ENV, str(scenario_folder / "broken.toml"))
+    dash = Dashboard.from_environment()
+    assert dash.file.value.name == "baseline.toml"
+    text = "\n".join(dash.errors.value)
+    assert "broken.toml cannot be used" in text and "decoding.temperature" in text
+    assert {p.name for p in dash.files} >= {"baseline.toml", "broken.toml", "small.toml"}

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import ecosystem
 from tests.conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -151,6 +152,13 @@ def test_dashboard_in_chromium(server):
             assert after[0] != before[0], "the diversity plot did not change"
             assert after[1] != before[1], "the marker-word plot did not change"
             assert page.locator(".ecosystem-error").count() == 0
+
+            # The settings download as a scenario file that runs the solid lines again.
+            with page.expect_download() as download:
+                page.get_by_text("Save settings as a scenario file").click()
+            assert download.value.suggested_filename == "browser-whatif.toml"
+            saved = ecosystem.load_scenario(Path(download.value.path()))
+            assert saved.ai.data_regime == "replace" and saved.population.humans == 2000
 
             page.get_by_role("button", name="Reset").click()
             _wait_for_month(page, 0)

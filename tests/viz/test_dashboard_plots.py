@@ -79,17 +79,25 @@ def test_types_figure_orders_styles_by_the_original_culture(pair):
         np.testing.assert_allclose(line.get_ydata(), snapshot.type_probs[run][order])
 
 
-def test_types_figure_grows_when_people_invent_styles(pair):
+def test_types_figure_shows_invented_styles_only_while_a_model_holds_them(pair):
     snapshot = pair.snapshot()
     figure_set = FigureSet()
     figure_set.update(snapshot)
-    width = figure_set.plots["types"].width
+    original = snapshot.culture.size
+    assert figure_set.plots["types"].width == original
     grown = dict(snapshot.type_probs)
-    grown["intervention"] = np.append(grown["intervention"] * 0.9, [0.1])
+    # Three styles invented; the intervention's model has learned the third only.
+    grown["intervention"] = np.append(grown["intervention"] * 0.9, [0.0, 0.0, 0.1])
+    grown["baseline"] = np.append(grown["baseline"], [0.0])
     figure_set.update(replace(snapshot, type_probs=grown))
     plot = figure_set.plots["types"]
-    assert plot.width == width + 1
+    assert plot.width == original + 1
+    assert plot.order[-1] == original + 2
     assert plot.lines["intervention"].get_ydata()[-1] == pytest.approx(0.1)
+    assert plot.lines["baseline"].get_ydata()[-1] == 0.0
+    # Forgotten again: the column goes.
+    figure_set.update(snapshot)
+    assert figure_set.plots["types"].width == original
 
 
 @pytest.mark.parametrize("color_by", ["gpt_rate", "stance"])
