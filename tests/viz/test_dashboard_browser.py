@@ -121,7 +121,7 @@ def _wait_for_month(page, month: int, timeout: float = 60_000) -> None:
 
 
 def test_dashboard_in_chromium(server):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     url, output = server
     page_errors: list[str] = []
@@ -168,9 +168,8 @@ def test_dashboard_in_chromium(server):
             temperature.fill("-1")
             temperature.press("Enter")
             error = page.locator(".ecosystem-error")
-            error.wait_for()
-            assert "Temperature — decoding.temperature" in error.inner_text()
-            assert "greater than 0" in error.inner_text()
+            expect(error).to_contain_text("Temperature — decoding.temperature")
+            expect(error).to_contain_text("greater than 0")
             page.get_by_role("button", name="Step").click()
             _wait_for_month(page, 1)  # the runs go on with the last valid settings
             temperature.fill("1")
