@@ -77,6 +77,7 @@ class Dashboard:
         self.playing = solara.reactive(False)
         self.color_by = solara.reactive("gpt_rate")
         self.figures = FigureSet()
+        self._loop: object | None = None
         baseline, intervention, _ = build_scenarios(base, self.world.value, self.whatif.value)
         pair = RunPair(baseline, intervention)
         self.pair = solara.reactive(pair)
@@ -177,9 +178,14 @@ class Dashboard:
         self.playing.set(False)
 
     def run_loop(self) -> None:
-        """Step while playing; run by the page in a thread whenever playing starts."""
+        """Step while playing; run by the page in a thread whenever playing starts.
+
+        A newer loop (Pause then Play while a step was still running) takes over from an
+        older one, so the runs never step twice as fast.
+        """
+        token = self._loop = object()
         try:
-            while self.playing.value:
+            while self.playing.value and self._loop is token:
                 if self.pair.value.finished:
                     break
                 self.step()
@@ -188,7 +194,8 @@ class Dashboard:
             traceback.print_exc()
             self.errors.set([f"The simulation stopped with an error: {exc}"])
         finally:
-            self.playing.set(False)
+            if self._loop is token:
+                self.playing.set(False)
 
     # -- views and export ---------------------------------------------------------------------
     def change_lines(self) -> list[str]:

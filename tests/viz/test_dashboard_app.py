@@ -1,6 +1,7 @@
 """The page rendered headless with Solara's test renderer: controls, steps, errors, export."""
 
 import io
+import threading
 import time
 import zipfile
 
@@ -189,3 +190,24 @@ def test_page_falls_back_to_the_baseline_when_the_file_went_bad(scenario_folder,
     text = "\n".join(dash.errors.value)
     assert "broken.toml cannot be used" in text and "decoding.temperature" in text
     assert {p.name for p in dash.files} >= {"baseline.toml", "broken.toml", "small.toml"}
+
+
+def test_a_newer_play_loop_takes_over_from_an_older_one(dash):
+    dash.set_world("scenario.steps", 500)
+    dash.play()
+    older = threading.Thread(target=dash.run_loop)
+    older.start()
+    time.sleep(0.3)
+    newer = threading.Thread(target=dash.run_loop)
+    newer.start()
+    older.join(timeout=10)
+    try:
+        assert not older.is_alive()
+        assert dash.playing.value and newer.is_alive()  # the newer loop still plays
+        step = dash.snapshot.value.step
+        time.sleep(0.5)
+        assert dash.snapshot.value.step > step
+    finally:
+        dash.pause()
+        newer.join(timeout=10)
+    assert not newer.is_alive() and not dash.playing.value
