@@ -77,7 +77,10 @@ def Settings(dash: Dashboard):
         solara.Select("Scenario file", values=list(labels),
                       value=current,
                       on_value=lambda label: dash.pick(labels[label])).meta(ref="scenario-file")
-        solara.Text(dash.base.value.scenario.description or "", style={"color": "#555"})
+        solara.HTML(tag="div", unsafe_innerHTML=_escape(dash.base.value.scenario.description),
+                    style="color: #555")
+        solara.HTML(tag="div", unsafe_innerHTML="The same for both runs:",
+                    style="font-weight: 500")
         for control in WORLD:
             if control.key == "network.kind" and dash.world.value[control.key] != "edgelist":
                 # An edge list needs a file; only a scenario that names one can use it.

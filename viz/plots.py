@@ -118,7 +118,8 @@ def _new_figure(columns: int = 1, height: float = HEIGHT):
     return fig, axes
 
 
-def _style_axes(ax, ylabel: str) -> None:
+def _style_axes(ax, ylabel: str, ticks: int = 6) -> None:
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=ticks, integer=True))
     ax.set_ylabel(ylabel, fontsize=9)
     ax.set_xlabel("month", fontsize=9)
     ax.tick_params(labelsize=8)
@@ -164,7 +165,7 @@ class TimeseriesPlot:
                 ha="center", va="center", transform=ax.transAxes, fontsize=8, color="#777",
                 visible=False)))
             ax.set_xlim(0, max(total_steps, 1))
-            _style_axes(ax, ylabel)
+            _style_axes(ax, ylabel, ticks=6 if len(panel.axes) == 1 else 3)
         _legend(self.figure, measures)
 
     def set_total_steps(self, total_steps: int) -> None:

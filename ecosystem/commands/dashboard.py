@@ -136,6 +136,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     load_scenario(path)  # bad input stops here, with exit status 2
     port = _choose_port(args.host, args.port)
     env = {**os.environ, SCENARIO_ENV: str(path.resolve()), "PYTHONPATH": _dashboard_path()}
+    # Solara reports usage to its makers unless told not to; a research tool should not.
+    env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     command = [sys.executable, "-m", "solara", "run", "viz.app", "--host", args.host,
                "--port", str(port), "--production", "--no-open"]
     # SIGTERM ends the command like Ctrl-C, so the server never outlives it.
