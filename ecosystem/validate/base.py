@@ -75,7 +75,7 @@ class Row:
     theory_text, simulated_text : str, optional
         Replace the default number formatting in the table.
     seconds : float
-        Wall time of the check that produced the row.
+        Wall time of the check that produced the row (shared by its rows).
     """
 
     key: str
@@ -106,7 +106,12 @@ class Row:
         return self.simulated_text or f"{self.simulated:.4g} ± {self.se:.2g}"
 
     def tolerance_label(self) -> str:
-        """The tolerance as printed in the table."""
+        """The tolerance as printed in the table.
+
+        A claim that must hold in every run, whose replicates do not vary, prints as "exact".
+        """
+        if self.se == 0:
+            return "exact"
         return f"± {self.tolerance:.2g}" if self.relation == "=" else f"{self.tolerance:.2g}"
 
 

@@ -61,7 +61,7 @@ def log_variance_drift(n: int, t: np.ndarray) -> np.ndarray:
 def variance_row(budget: Budget) -> Row:
     """Shumailov et al.: the log variance of a refitted Gaussian drifts down linearly."""
     n, t, dims = 20, 10, 8
-    runs = budget.pick(100, 500)
+    runs = budget.pick(300, 2000)
     sc = chain_scenario("validate-gaussian-variance", t,
                         content={"types": 1, "dims": dims, "initial_docs": n},
                         ai={"outputs_per_generation": n})
@@ -120,7 +120,7 @@ def replaced_error(n: int, t: np.ndarray) -> np.ndarray:
 def mean_error_rows(budget: Budget) -> list[Row]:
     """Gerstgrasser et al.: accumulation bounds the mean's error by π²/6; replacement walks."""
     n, t, dims = 50, 20, 16
-    runs = budget.pick(100, 400)
+    runs = budget.pick(150, 1000)
     errors, scenarios = {}, {}
     sigma2 = chain_scenario("true-variance", 0).content.type_std ** 2
 

@@ -98,7 +98,7 @@ def regression_chain(
 def regression_rows(budget: Budget) -> list[Row]:
     """Replacement's test error grows linearly; accumulation's stays below π²/6 × the first."""
     d, samples, generations, sigma = 10, 100, 20, 1.0
-    runs = budget.pick(200, 1000)
+    runs = budget.pick(300, 3000)
     first = sigma**2 * d / (samples - d - 1)
     fits = np.arange(1, generations + 2)  # n: generation g is the (g + 1)-th fit
     theory = {"replace": fits.astype(float), "accumulate": np.cumsum(1.0 / fits**2)}

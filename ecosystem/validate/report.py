@@ -56,7 +56,7 @@ def results_table(rows: Sequence[Row]) -> pl.DataFrame:
             "tolerance": [r.tolerance for r in rows],
             "passed": [r.passed for r in rows],
             "replicates": [r.replicates for r in rows],
-            "seconds": [round(r.seconds, 3) for r in rows],
+            "check_seconds": [round(r.seconds, 3) for r in rows],
         }
     )
 
@@ -100,7 +100,7 @@ def markdown(rows: Sequence[Row], manifest: dict) -> str:
             f"- **Source:** {row.reference}.",
             f"- **Setting:** {row.setting}.",
             f"- **Method:** {row.method}",
-            f"- **Row key:** `{row.key}`; {row.seconds:.1f} s.",
+            f"- **Row key:** `{row.key}`; its check took {row.seconds:.1f} s.",
             "",
         ]
     out += [

@@ -94,7 +94,7 @@ def sampling_bias_row(budget: Budget) -> Row:
     p, temperature = 0.2, 0.8
     original, size, dims = 20_000, 2_000, 16
     generations, burn_in = 40, 20
-    runs = budget.pick(12, 50)
+    runs = budget.pick(15, 100)
     sc = chain_scenario(
         "validate-sampling-bias", generations,
         content={"types": 1, "dims": dims, "initial_docs": original},

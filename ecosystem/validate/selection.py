@@ -60,7 +60,7 @@ def decoding_rows(budget: Budget) -> list[Row]:
     """Greedy decoding takes the majority to 100 % in one round; sampling keeps its share."""
     steps = 10
     greedy_sc, sample_sc = dialects("greedy", steps), dialects("sample", steps)
-    greedy_runs, sample_runs = budget.pick(10, 30), budget.pick(100, 400)
+    greedy_runs, sample_runs = budget.pick(10, 30), budget.pick(150, 1000)
     majority = lambda model: model.current.state.probs[0]  # noqa: E731
     greedy = trajectories(greedy_sc, range(greedy_runs), majority)
     sampled = trajectories(sample_sc, range(sample_runs), majority)
@@ -171,14 +171,14 @@ def best_of_n_rows(budget: Budget) -> list[Row]:
         return [best_of_n_shares(state, width, weight)[1], clip_bound(state, width),
                 state.probs[1]]
 
-    rounds = budget.pick(100, 400)
+    rounds = budget.pick(150, 1000)
     measured = trajectories(styles(width, 1), range(rounds), one_round)
     theory = measured[:, 0, 0]
     difference, se = mean_and_se(measured[:, 1, 2] - theory)
     expected = float(theory.mean())
     tolerance, round_passed = compare_equal(expected, expected + difference, se,
                                             extra=float(measured[:, 0, 1].mean()))
-    runs = budget.pick(5, 20)
+    runs = budget.pick(5, 30)
     eccentric = lambda model: model.current.state.probs[1]  # noqa: E731
     curated = trajectories(curated_sc, range(runs), eccentric)
     plain = trajectories(styles(1, steps), range(runs), eccentric)
