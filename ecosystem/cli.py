@@ -81,8 +81,6 @@ def print_summary(run, folder: Path | None) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``ecosystem run``: one run to a run folder."""
-    from ecosystem.run import is_run_folder, simulate
-
     scenario = _load(args.scenario, args.set)
     if args.steps is not None:
         if args.steps < 0:
@@ -96,6 +94,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path("runs") / f"{scenario.scenario.name}-seed{seed}-{stamp}"
+    from ecosystem.run import is_run_folder, simulate  # Mesa loads in about a second
+
     _check_out_folder(out, is_run_folder, "run folder")
     run = simulate(scenario, seed=seed, progress=None)
     folder = run.save(out)
@@ -106,6 +106,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """``ecosystem check``: validate a scenario and print it resolved."""
     scenario = _load(args.scenario, args.set)
+    if scenario.network.kind == "edgelist" and scenario.population.humans > 0:
+        from ecosystem.social import read_edgelist
+
+        read_edgelist(scenario.network.path, scenario.population.humans)
     print(f"# {args.scenario}: valid; every parameter, defaults filled in")
     print(describe(scenario), end="")
     return 0

@@ -17,6 +17,16 @@ import numpy as np
 import polars as pl
 
 from ecosystem.agents.ai import AIModel, Curator
+from ecosystem.agents.people import (
+    VIEW_LIMIT,
+    Creator,
+    Listener,
+    listen,
+    make_people,
+    update_adoption,
+    write_posts,
+)
+from ecosystem.agents.per_agent import build_persons, step_per_agent
 from ecosystem.core.corpus import Corpus, Docs, initial_corpus, make_culture
 from ecosystem.core.curate import CurationParams
 from ecosystem.core.decode import DecodingParams
@@ -24,6 +34,7 @@ from ecosystem.core.fit import FitParams, fit, learned_types
 from ecosystem.core.metrics import model_metrics, people_metrics, upload_metrics
 from ecosystem.core.scrape import ScrapeParams
 from ecosystem.scenario import Scenario
+from ecosystem.social import build_graph
 
 STREAMS = ("mesa", "culture", "corpus", "network", "people", "writing", "reading", "training",
            "scraping")
@@ -124,6 +135,9 @@ class EcosystemModel(mesa.Model):
     seed : int, optional
         Root seed; ``None`` uses ``scenario.scenario.seed``. Every random draw comes from a
         stream spawned from it, so the same scenario and seed give the same numbers.
+    people_step : {"vectorised", "per_agent"}
+        How people are stepped: vectorised over arrays (the default), or agent by agent through
+        Mesa (:mod:`ecosystem.agents.per_agent`, the slow reference for tests and benchmarks).
 
     Attributes
     ----------
@@ -135,7 +149,14 @@ class EcosystemModel(mesa.Model):
         The population, or None in a pure retraining chain.
     """
 
-    def __init__(self, scenario: Scenario, seed: int | None = None):
+    def __init__(
+        self, scenario: Scenario, seed: int | None = None, people_step: str = "vectorised"
+    ):
+        if people_step not in ("vectorised", "per_agent"):
+            raise ValueError(
+                f"people_step must be 'vectorised' or 'per_agent', not {people_step!r}"
+            )
+        self.people_step = people_step
         self.seed = scenario.scenario.seed if seed is None else int(seed)
         children = np.random.SeedSequence(self.seed).spawn(len(STREAMS))
         self.rngs = {name: np.random.default_rng(child)
@@ -180,7 +201,27 @@ class EcosystemModel(mesa.Model):
         return int(sc.content.initial_docs + 1.05 * per_step * sc.scenario.steps) + 1024
 
     def _make_people(self):
-        return None
+        n = self.scenario.population.humans
+        if n == 0:
+            return None
+        graph = build_graph(self.scenario.network, n, self.rngs["network"])
+        people = make_people(self.scenario, self.culture, graph, self.rngs["people"])
+        update_adoption(people, self.scenario, 0)
+        if self.people_step == "per_agent":
+            self._persons = build_persons(self, people)
+        elif n <= VIEW_LIMIT:
+            for person in range(n):
+                (Creator if people.creator[person] else Listener)(self, person)
+        return people
+
+    def network_sample(
+        self, max_people: int = 300, rng: np.random.Generator | None = None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """A sample of people and the edges among them, for drawing (None without people)."""
+        if self.people is None:
+            return None
+        rng = np.random.default_rng(0) if rng is None else rng
+        return self.people.graph.sample(max_people, rng)
 
     # -- one step -------------------------------------------------------------------------------
     def step(self) -> None:
@@ -188,15 +229,26 @@ class EcosystemModel(mesa.Model):
         now = self.steps
         sc = self.scenario
         uploads: list[Docs] = []
+        people = self.people
+        if people is not None and self.people_step == "per_agent":
+            posts = step_per_agent(self, self._persons, now)
+            uploads.append(posts)
+        elif people is not None:
+            update_adoption(people, sc, now)
+            posts, self.n_types = write_posts(
+                people, self.current.state, sc, self.drafts, self.decoding, self.n_types, now,
+                self.rngs["writing"],
+            )
+            uploads.append(posts)
         quota = farm_quota(sc.ai.outputs_per_generation, sc.ai.retrain_every, now)
         if quota:
             uploads.append(
                 self.current.write(quota, self.decoding, self.drafts, self.rngs["writing"], now)
             )
-        batch = Docs.concat(uploads) if len(uploads) != 1 else uploads[0]
-        if not uploads:
-            batch = Docs.empty(sc.content.dims)
+        batch = Docs.concat(uploads) if uploads else Docs.empty(sc.content.dims)
         self.corpus.append(batch)
+        if people is not None and self.people_step == "vectorised":
+            listen(people, self.current.state, posts, sc, self.decoding, self.rngs["reading"])
         if now % sc.ai.retrain_every == 0:
             self.retrain(now)
         self._record(now, batch)

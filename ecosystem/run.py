@@ -162,8 +162,9 @@ def simulate(
     started, clock = _now(), time.perf_counter()
     model = EcosystemModel(sc, seed=seed)
     disable = None if progress is None else not progress
+    # the bar appears only for runs that last more than a moment
     for _ in tqdm(range(sc.scenario.steps), desc=sc.scenario.name, unit="step",
-                  disable=disable, leave=False):
+                  disable=disable, leave=False, delay=0.5):
         model.step()
     return Run(
         scenario=sc,

@@ -55,10 +55,15 @@ class Population(Section):
     """``[population]``: who lives in the ecosystem and how they write."""
 
     humans: int = Field(
-        0, ge=0, le=50_000_000, description="people; 0 gives a pure retraining chain"
+        1000, ge=0, le=50_000_000, description="people; 0 gives a pure retraining chain"
     )
     creators: Share = Field(0.2, description="share of people who upload posts")
-    ai_users: Share = Field(0.3, description="share of creators who write with AI")
+    ai_users: Share = Field(
+        0.4, description="share of people who use AI (creators among them write with it)"
+    )
+    adoption_steps: int = Field(
+        0, ge=0, le=1_000_000, description="steps over which AI use grows to ai_users (0: at once)"
+    )
     posts_per_step: float = Field(
         1.0, ge=0.0, le=100.0, description="mean posts per creator per step (Poisson)"
     )
@@ -180,7 +185,7 @@ class Prompts(Section):
 
     custom_share: Share = Field(0.0, description="share of AI users with their own prompts")
     strength: float = Field(
-        3.0, ge=0.0, le=50.0, description="log-odds boost of the user's own style type"
+        5.0, ge=0.0, le=50.0, description="log-odds boost of the user's own style type"
     )
 
 
@@ -196,7 +201,7 @@ class GptWords(Section):
         0.5, description="how much the AI's rate follows its house style, not its training data"
     )
     adoption: Share = Field(
-        0.05, description="how far a person's rate moves per step toward what they read and hear"
+        0.08, description="how far a person's rate moves per step toward what they read and hear"
     )
     ai_exposure: Share = Field(0.5, description="share of an AI user's reading that is AI output")
 
@@ -210,7 +215,12 @@ class Opinion(Section):
     )
     influence: Share = Field(0.05, description="step toward like-minded neighbours per period")
     ai_neutral_pull: Share = Field(0.5, description="how far AI outputs are pulled to neutral")
-    absorb: Share = Field(0.1, description="how far a co-writer's stance moves toward the post")
+    absorb: Share = Field(
+        0.08, description="how far an AI user's stance moves toward what the AI wrote"
+    )
+    stubbornness: Share = Field(
+        0.05, description="how far a person returns each step toward their own initial view"
+    )
 
 
 class Interventions(Section):
@@ -271,32 +281,39 @@ class Scenario(Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        problems = []
         weights = self.content.type_weights
         if isinstance(weights, list):
             if len(weights) != self.content.types:
-                raise ValueError(
+                problems.append(
                     f"content.type_weights has {len(weights)} weights but content.types is "
                     f"{self.content.types}: give one weight per type"
                 )
-            if sum(weights) <= 0:
-                raise ValueError("content.type_weights must have a positive sum")
+            elif sum(weights) <= 0:
+                problems.append("content.type_weights must have a positive sum")
         if self.network.kind == "edgelist" and self.population.humans > 0 and not self.network.path:
-            raise ValueError('network.path is required when network.kind is "edgelist"')
-        swept = list(self.sweep.grid) + list(self.sweep.ranges)
+            problems.append('network.path is required when network.kind is "edgelist"')
+        if self.population.humans == 0 and self.ai.outputs_per_generation == 0:
+            problems.append(
+                "population.humans and ai.outputs_per_generation are both 0: nothing is ever "
+                "uploaded; give people or content-farm output"
+            )
         known = set(flat_keys())
-        for key in swept:
+        for key in list(self.sweep.grid) + list(self.sweep.ranges):
             if key not in known or key.startswith("sweep."):
-                raise ValueError(f"sweep key {key!r} is not a scenario key (e.g. 'ai.window')")
+                problems.append(f"sweep key {key!r} is not a scenario key (e.g. 'ai.window')")
         for key, values in self.sweep.grid.items():
             if len(values) == 0:
-                raise ValueError(f"sweep.grid.{key!r} is empty: give at least one value")
+                problems.append(f"sweep.grid.{key!r} is empty: give at least one value")
         for key, (low, high) in self.sweep.ranges.items():
             if not low < high:
-                raise ValueError(f"sweep.ranges.{key!r} needs low < high, got [{low}, {high}]")
+                problems.append(f"sweep.ranges.{key!r} needs low < high, got [{low}, {high}]")
         if self.sweep.design == "grid" and self.sweep.ranges:
-            raise ValueError('sweep.ranges needs sweep.design "latin", "sobol" or "morris"')
+            problems.append('sweep.ranges needs sweep.design "latin", "sobol" or "morris"')
         if self.sweep.design != "grid" and not self.sweep.ranges:
-            raise ValueError(f'sweep.design "{self.sweep.design}" needs a [sweep.ranges] table')
+            problems.append(f'sweep.design "{self.sweep.design}" needs a [sweep.ranges] table')
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     # -- views -------------------------------------------------------------------------------
@@ -415,6 +432,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
 
 
+def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
+    """Make a file's relative paths (``network.path``) relative to the file's folder."""
+    network = data.get("network")
+    if isinstance(network, dict) and isinstance(network.get("path"), str) and network["path"]:
+        path = Path(network["path"])
+        if not path.is_absolute():
+            network["path"] = str(folder / path)
+
+
 def load_scenario(
     source: str | Path | Mapping[str, Any] | Scenario,
     overrides: Mapping[str, Any] | None = None,
@@ -424,7 +450,8 @@ def load_scenario(
     Parameters
     ----------
     source : path, mapping or Scenario
-        A TOML file, or the same content as nested dicts.
+        A TOML file, or the same content as nested dicts. A relative ``network.path`` in a file
+        is relative to the file's folder.
     overrides : mapping, optional
         Dotted keys to replace, e.g. ``{"ai.data_regime": "replace"}``.
 
@@ -444,6 +471,7 @@ def load_scenario(
         data = dict(source)
     else:
         data = _read_toml(Path(source))
+        _resolve_paths(data, Path(source).parent)
     if overrides:
         data = apply_overrides(data, overrides)
     try:

@@ -39,6 +39,7 @@ def chain(**sections) -> dict:
     """A pure retraining-chain scenario dict, with sections merged over a small default."""
     base = {
         "scenario": {"name": "test-chain", "steps": 10},
+        "population": {"humans": 0},
         "content": {"types": 10, "initial_docs": 500},
         "ai": {"data_regime": "replace", "outputs_per_generation": 500},
     }

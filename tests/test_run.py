@@ -63,6 +63,10 @@ def test_cli_run_prints_folder_and_summary(cli, tmp_path):
         (["--set", "decoding.temperature=-1"], "decoding.temperature"),
         (["--set", "novalue"], "expected KEY=VALUE"),
         (["--steps", "-3"], "--steps"),
+        (["--set", "network.kind=lattice"], "'barabasi_albert', 'watts_strogatz'"),
+        (["--set", "population.creators=2"], "population.creators"),
+        (["--set", "opinion.nope=1"], "keys of [opinion] are"),
+        (["--set", "network.kind=edgelist", "--set", "population.humans=5"], "network.path"),
     ],
 )
 def test_cli_bad_input_exits_2_without_traceback_or_folder(cli, tmp_path, args, needle):

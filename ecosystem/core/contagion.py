@@ -1,0 +1,99 @@
+"""Marker-word contagion: people's rate of "GPT words" moves toward what they read and hear.
+
+Each step a person hears each neighbour speak once (the neighbour's current rate) and reads each
+post a neighbour uploaded this step (the post's rate). An AI user also reads AI output: a share
+``ai_exposure`` of what they take in comes from the model, at the model's rate. Their own rate
+moves a fraction ``adoption`` of the way toward the mean of what they took in. So people who use
+AI pick up the model's marker words, and people who never use it catch them from neighbours.
+
+References
+----------
+Yakura et al., "Empirical evidence of large language model's influence on human spoken
+communication", arXiv 2024.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+
+def adjacency(indptr: np.ndarray, indices: np.ndarray) -> sparse.csr_array:
+    """The 0/1 adjacency matrix of a CSR graph, for neighbour sums."""
+    n = indptr.shape[0] - 1
+    data = np.ones(indices.shape[0], dtype=np.float32)
+    return sparse.csr_array((data, indices, indptr), shape=(n, n))
+
+
+def heard_rates(
+    matrix: sparse.csr_array,
+    rate: np.ndarray,
+    post_count: np.ndarray,
+    post_rate_sum: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Total marker words and items each person heard from neighbours' speech and posts.
+
+    Returns
+    -------
+    words : ndarray (n,)
+        Sum of the rates of everything heard.
+    items : ndarray (n,)
+        How many things were heard (neighbours, plus their posts).
+    """
+    stacked = np.column_stack([rate + post_rate_sum, 1.0 + post_count]).astype(np.float64)
+    summed = matrix @ stacked
+    return summed[:, 0], summed[:, 1]
+
+
+def update_rates(
+    rate: np.ndarray,
+    words: np.ndarray,
+    items: np.ndarray,
+    ai_user: np.ndarray,
+    ai_rate: float,
+    ai_exposure: float,
+    adoption: float,
+) -> np.ndarray:
+    """New marker-word rates after one step of listening (vectorised over everyone).
+
+    A person who heard nothing keeps their rate, unless they use AI: then what they read is all
+    AI output.
+    """
+    heard = items > 0
+    social = np.divide(words, items, out=np.zeros(words.shape[0]), where=heard)
+    exposure = np.where(ai_user, np.where(heard, ai_exposure, 1.0), 0.0)
+    target = (1.0 - exposure) * social + exposure * ai_rate
+    moves = heard | ai_user
+    return np.where(moves, rate + adoption * (target - rate), rate).astype(rate.dtype)
+
+
+def update_rates_reference(
+    rate: list[float],
+    neighbours: list[list[int]],
+    posts: list[list[float]],
+    ai_user: list[bool],
+    ai_rate: float,
+    ai_exposure: float,
+    adoption: float,
+) -> list[float]:
+    """Slow, obvious per-person version of :func:`heard_rates` + :func:`update_rates`.
+
+    ``posts[j]`` lists the rates of the posts person j uploaded this step.
+    """
+    new = []
+    for i, own in enumerate(rate):
+        heard = []
+        for j in neighbours[i]:
+            heard.append(rate[j])
+            heard.extend(posts[j])
+        if not heard and not ai_user[i]:
+            new.append(own)
+            continue
+        if not heard:
+            target = ai_rate
+        elif ai_user[i]:
+            target = (1 - ai_exposure) * sum(heard) / len(heard) + ai_exposure * ai_rate
+        else:
+            target = sum(heard) / len(heard)
+        new.append(own + adoption * (target - own))
+    return new

@@ -1,0 +1,88 @@
+import networkx as nx
+import numpy as np
+import pytest
+from scipy import stats
+
+import ecosystem
+from ecosystem.scenario import ScenarioError, load_scenario
+from ecosystem.social import barabasi_albert, build_graph, read_edgelist
+
+
+def test_barabasi_albert_matches_networkx_in_distribution():
+    n, m = 3000, 3
+    ours = np.concatenate([barabasi_albert(n, m, np.random.default_rng(s)).degree
+                           for s in range(5)])
+    theirs = np.concatenate([
+        [d for _, d in nx.barabasi_albert_graph(n, m, seed=np.random.default_rng(s)).degree()]
+        for s in range(5)])
+    assert ours.mean() == pytest.approx(theirs.mean(), rel=0.02)
+    bins = [m, m + 1, m + 2, m + 4, m + 8, m + 16, m + 32, 10**9]
+    table = np.array([np.histogram(ours, bins)[0], np.histogram(theirs, bins)[0]])
+    assert stats.chi2_contingency(table).pvalue > 1e-3
+    assert ours.min() >= 1
+
+
+def test_graph_is_simple_and_symmetric():
+    g = barabasi_albert(2000, 4, np.random.default_rng(7))
+    assert not np.any(g.indices == g.rows)
+    pairs = set(zip(g.rows.tolist(), g.indices.tolist(), strict=True))
+    assert len(pairs) == g.indices.size
+    assert all((b, a) in pairs for a, b in pairs)
+
+
+@pytest.mark.parametrize("kind", ["barabasi_albert", "watts_strogatz", "erdos_renyi",
+                                  "stochastic_block"])
+def test_every_kind_builds(kind):
+    sc = load_scenario({"network": {"kind": kind, "p": 0.02}})
+    g = build_graph(sc.network, 500, np.random.default_rng(0))
+    assert g.size == 500 and g.edges > 0
+
+
+def test_stochastic_block_has_communities():
+    sc = load_scenario({"network": {"kind": "stochastic_block", "blocks": 4, "p_in": 0.05,
+                                    "p_out": 0.001}})
+    g = build_graph(sc.network, 800, np.random.default_rng(0))
+    inside = (g.rows // 200) == (g.indices // 200)
+    assert inside.mean() > 0.8
+
+
+def test_edgelist_file_and_its_errors(tmp_path):
+    good = tmp_path / "g.txt"
+    good.write_text("# a ring\n0 1\n1 2\n2 3\n3 0\n")
+    g = read_edgelist(good, 4)
+    assert g.degree.tolist() == [2, 2, 2, 2]
+    bad = tmp_path / "bad.txt"
+    bad.write_text("0 1\n1 x\n")
+    with pytest.raises(ScenarioError, match="line 2"):
+        read_edgelist(bad, 4)
+    out = tmp_path / "out.txt"
+    out.write_text("0 1\n1 9\n")
+    with pytest.raises(ScenarioError, match="out of range"):
+        read_edgelist(out, 4)
+    with pytest.raises(ScenarioError, match="no such edge-list file"):
+        read_edgelist(tmp_path / "missing.txt", 4)
+
+
+def test_edgelist_run_and_cli_errors(cli, tmp_path):
+    edges = tmp_path / "edges.txt"
+    edges.write_text("\n".join(f"{i} {(i + 1) % 50}" for i in range(50)))
+    run = ecosystem.simulate({"population": {"humans": 50},
+                              "network": {"kind": "edgelist", "path": str(edges)},
+                              "scenario": {"steps": 2}}, seed=0)
+    assert run.humans["degree"].to_list() == [2] * 50
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('[population]\nhumans = 10\n[network]\nkind = "edgelist"\n'
+                        'path = "edges.txt"\n')
+    result = cli("run", str(scenario), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and "out of range" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_network_sample_edges_are_real():
+    from ecosystem.model import EcosystemModel
+
+    model = EcosystemModel(load_scenario({"population": {"humans": 1000}}), seed=0)
+    ids, edges = model.network_sample(200)
+    assert ids.size == 200 and edges.shape[1] == 2 and edges.size > 0
+    for a, b in edges[:50]:
+        assert ids[b] in model.people.graph.neighbours(ids[a])
