@@ -18,6 +18,8 @@ check                       reproduces
                             (Taori & Hashimoto)
 ``best-of-n``               best-of-N: order statistics of one round; the eccentric style
                             goes extinct, the safe one survives
+``prompts``                 custom prompts keep more diversity than default prompts, less
+                            than natural data (Hataya)
 ==========================  ==============================================================
 
 >>> from ecosystem.validate import run_checks             # doctest: +SKIP
@@ -31,7 +33,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from ecosystem.validate import gaussian, regression, sampling_bias, selection, wright_fisher
+from ecosystem.validate import (
+    gaussian,
+    prompts,
+    regression,
+    sampling_bias,
+    selection,
+    wright_fisher,
+)
 from ecosystem.validate.base import Budget, Check, Row, Z
 
 __all__ = ["CHECKS", "Budget", "Check", "Row", "Z", "check_names", "run_checks"]
@@ -44,6 +53,7 @@ CHECKS: tuple[Check, ...] = (
     sampling_bias.CHECK,
     selection.DECODING,
     selection.BEST_OF_N,
+    prompts.CHECK,
 )
 """Every check, in the order of the table."""
 

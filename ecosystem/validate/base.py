@@ -112,7 +112,9 @@ class Row:
         """
         if self.se == 0:
             return "exact"
-        return f"± {self.tolerance:.2g}" if self.relation == "=" else f"{self.tolerance:.2g}"
+        if self.relation == "=":
+            return f"± {self.tolerance:.2g}"
+        return f"{self.tolerance:.2g} margin"
 
 
 @dataclass(frozen=True)

@@ -121,21 +121,23 @@ def mean_error_rows(budget: Budget) -> list[Row]:
     """Gerstgrasser et al.: accumulation bounds the mean's error by π²/6; replacement walks."""
     n, t, dims = 50, 20, 16
     runs = budget.pick(150, 1000)
-    errors, scenarios = {}, {}
-    sigma2 = chain_scenario("true-variance", 0).content.type_std ** 2
+    scenarios = {
+        regime: chain_scenario(f"validate-mean-{regime}", t,
+                               content={"types": 1, "dims": dims, "initial_docs": n},
+                               ai={"outputs_per_generation": n, "data_regime": regime})
+        for regime in ("accumulate", "replace")
+    }
+    sigma2 = scenarios["accumulate"].content.type_std ** 2
 
     def squared_error(model):
         # the true mean of the human distribution is the culture's type centre
         gap = model.current.state.means[0] - model.culture.centres[0]
         return gap * gap * n / sigma2
 
-    for regime in ("accumulate", "replace"):
-        sc = chain_scenario(f"validate-mean-{regime}", t,
-                            content={"types": 1, "dims": dims, "initial_docs": n},
-                            ai={"outputs_per_generation": n, "data_regime": regime})
+    errors = {}
+    for regime, sc in scenarios.items():
         values = trajectories(sc, range(runs), squared_error)
         errors[regime] = values.transpose(0, 2, 1).reshape(-1, t + 1)
-        scenarios[regime] = sc
     steps = np.arange(t + 1)
     theory = {"accumulate": accumulated_error(n, t), "replace": replaced_error(n, steps)}
     bound = np.pi**2 / 6

@@ -47,7 +47,7 @@ def gini_simpson(model) -> float:
 def diversity_row(budget: Budget) -> Row:
     """Gini–Simpson under replacement shrinks as (1 − 1/N)^t."""
     n, t = 100, 20
-    runs = budget.pick(400, 3000)
+    runs = budget.pick(300, 3000)
     sc = chain_scenario(
         "validate-wright-fisher", t,
         content={"types": 10, "type_weights": "uniform", "initial_docs": n},
@@ -87,7 +87,7 @@ def diversity_row(budget: Budget) -> Row:
 def fixation_row(budget: Budget) -> Row:
     """A type takes over with probability equal to its initial share."""
     n, limit = 20, 400
-    runs = budget.pick(600, 4000)
+    runs = budget.pick(400, 4000)
     sc = chain_scenario(
         "validate-fixation", limit,
         content={"types": 2, "type_weights": [70.0, 30.0], "initial_docs": n},

@@ -89,3 +89,14 @@ def test_curation_without_typicality_fails_the_best_of_n_rows(monkeypatch):
 def test_unknown_check_is_a_value_error():
     with pytest.raises(ValueError, match="unknown check 'nope'; checks are: wright-fisher"):
         run_checks(quick=True, only=["nope"])
+
+
+def test_prompts_that_are_ignored_fail_the_custom_prompt_row(monkeypatch):
+    original = decode._draw_types
+
+    def deaf(state, n, params, rng, prompt_types, prompt_strength):
+        return original(state, n, params, rng, None, prompt_strength)
+
+    monkeypatch.setattr(decode, "_draw_types", deaf)
+    result = outcomes(run_checks(quick=True, only=["prompts"]))
+    assert result == {"prompts-vs-default": False, "prompts-vs-natural": True}
