@@ -103,12 +103,18 @@ def markdown(rows: Sequence[Row], manifest: dict) -> str:
             f"- **Row key:** `{row.key}`; its check took {row.seconds:.1f} s.",
             "",
         ]
+    commit = f", commit {manifest['git_commit'][:12]}" if manifest.get("git_commit") else ""
     out += [
         "## Reproducing and citing",
         "",
         "Rerun with `ecosystem validate` (full) or `ecosystem validate --quick`; the seeds are "
         "fixed, so the same version gives the same figures. `results.csv` holds the table, "
-        "`manifest.json` the version, commit and platform.",
+        "`manifest.json` the version, commit and platform. The model is described in "
+        "`docs/ODD.md`. To cite this validation, name the version and the run:",
+        "",
+        f"> ecosystem {manifest['ecosystem_version']}{commit}: validation against published "
+        f"results (`ecosystem validate{' --quick' if manifest['quick'] else ''}`), "
+        f"{summary(rows)}, {manifest['finished'][:10]}.",
         "",
     ]
     return "\n".join(out)
