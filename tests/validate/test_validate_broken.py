@@ -36,11 +36,11 @@ def test_unbiased_variance_fails_the_shumailov_row(monkeypatch):
         return dataclasses.replace(state, variances=state.variances * factor[:, None])
 
     monkeypatch.setattr(ecosystem.model, "fit", unbiased_fit)
-    result = outcomes(run_checks(quick=True, only=["gaussian-variance", "regression",
-                                                   "greedy"]))
-    assert result == {"gaussian-variance": False, "regression-replace": True,
-                      "regression-accumulate": True, "greedy-majority": True,
-                      "sampling-keeps-majority": True}
+    result = outcomes(run_checks(quick=True, only=["gaussian-variance", "greedy",
+                                                   "best-of-n"]))
+    assert result == {"gaussian-variance": False, "greedy-majority": True,
+                      "sampling-keeps-majority": True, "best-of-n-round": True,
+                      "best-of-n-extinction": True}
 
 
 def test_accumulation_that_forgets_fails_the_accumulate_rows(monkeypatch):
