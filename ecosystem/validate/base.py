@@ -62,8 +62,9 @@ class Row:
         Largest deviation that passes, derived from ``se`` (plus any stated, computed
         approximation bound).
     passed : bool
-    relation : {"=", "≤", ">"}
-        How simulated and theory are compared.
+    relation : {"=", ">"}
+        How simulated and theory are compared: equal within the tolerance, or above by more
+        than the tolerance.
     replicates : str
         What the spread is over, e.g. ``"400 runs"``.
     setting : str
@@ -98,7 +99,7 @@ class Row:
 
     def theory_label(self) -> str:
         """The theory's figure as printed in the table."""
-        prefix = {"=": "", "≤": "≤ ", ">": "> "}[self.relation]
+        prefix = {"=": "", ">": "> "}[self.relation]
         return self.theory_text or f"{prefix}{self.theory:.4g}"
 
     def simulated_label(self) -> str:
@@ -155,12 +156,6 @@ def compare_equal(theory: float, simulated: float, se: float, extra: float = 0.0
     """
     tolerance = Z * se + extra + 1e-12 * max(1.0, abs(theory))
     return tolerance, bool(abs(simulated - theory) <= tolerance)
-
-
-def compare_below(bound: float, simulated: float, se: float) -> tuple[float, bool]:
-    """Tolerance ``Z·se`` and whether ``simulated`` is not significantly above ``bound``."""
-    tolerance = Z * se
-    return tolerance, bool(simulated - tolerance <= bound)
 
 
 def compare_above(threshold: float, simulated: float, se: float) -> tuple[float, bool]:
