@@ -30,7 +30,9 @@ def __getattr__(name: str):
 
         return getattr(run, name)
     if name == "sweep":
-        from ecosystem.sweep import sweep
+        # The module itself, callable as its function `sweep` (see ecosystem/sweep.py), so
+        # `ecosystem.sweep(sc)` and `ecosystem.sweep.run_sweep` work whatever was imported first.
+        import importlib
 
-        return sweep
+        return importlib.import_module("ecosystem.sweep")
     raise AttributeError(f"module 'ecosystem' has no attribute {name!r}")

@@ -7,10 +7,11 @@ allowed values in the field definitions, so every error names the dotted key tha
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -236,15 +237,94 @@ class Interventions(Section):
 
 
 class Sweep(Section):
-    """``[sweep]``: replicates, a grid of values, or a sampling design over ranges."""
+    """``[sweep]``: replicates, a grid of values, or a sampling design over ranges.
 
-    replicates: int = Field(1, ge=1, le=100_000)
-    design: Literal["grid", "latin", "sobol", "morris"] = "grid"
-    samples: int = Field(16, ge=1, le=1_000_000, description="base samples of a design")
-    grid: dict[str, list[Any]] = Field(default_factory=dict)
-    ranges: dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]] = Field(
-        default_factory=dict
+    A sweep runs every cell of the full-factorial ``grid`` (dotted key → list of values) and,
+    for a sampling design, every point SALib draws over ``ranges`` (dotted key → [low, high]),
+    each ``replicates`` times with its own seed. ``samples`` is SALib's base sample size: the
+    points of a ``latin`` design, the trajectories of a ``morris`` design (each of D + 1
+    points for D ranges), the base size N of a ``sobol`` (Saltelli) design, N (D + 2) points.
+    """
+
+    replicates: int = Field(1, ge=1, le=100_000, description="runs of every cell, own seed each")
+    design: Literal["grid", "latin", "sobol", "morris"] = Field(
+        "grid", description="full-factorial grid only, or a SALib sampling design over ranges"
     )
+    samples: int = Field(16, ge=1, le=1_000_000, description="base samples of a design")
+    grid: dict[str, list[Any]] = Field(
+        default_factory=dict, description='dotted key → values, e.g. "ai.window" = [2, 5]'
+    )
+    ranges: dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=dict, description='dotted key → [low, high], e.g. "ai.fit_noise" = [0, 1]'
+    )
+
+    @staticmethod
+    def range_kind(dotted: str) -> str | None:
+        """``"int"`` or ``"float"`` if a range can be swept over ``dotted``, else None.
+
+        Integer keys (``ai.window``, and ``ai.training_docs`` whose other choice is "all")
+        take the sampled value rounded to the nearest integer.
+        """
+        section, _, key = dotted.partition(".")
+        if section not in SECTIONS or key not in SECTIONS[section].model_fields:
+            return None
+        annotation = SECTIONS[section].model_fields[key].annotation
+        members = set(get_args(annotation)) if get_origin(annotation) is not None else set()
+        members.add(annotation)
+        if float in members:
+            return "float"
+        if int in members:
+            return "int"
+        return None
+
+    def check(self) -> list[str]:
+        """Problems of the swept keys and values that the field types alone cannot catch."""
+        problems: list[str] = []
+        for table, keys in (("grid", self.grid), ("ranges", self.ranges)):
+            for key in keys:
+                section = key.split(".", 1)[0]
+                if key.startswith("sweep."):
+                    problems.append(f"sweep.{table}: {key!r} cannot be swept (it is part of "
+                                    "[sweep] itself)")
+                elif key == "scenario.seed":
+                    problems.append(f"sweep.{table}: 'scenario.seed' cannot be swept: every run "
+                                    "gets its own seed; use sweep.replicates for more seeds")
+                elif section in SECTIONS and key not in set(flat_keys()):
+                    allowed = ", ".join(SECTIONS[section].model_fields)
+                    problems.append(f"sweep.{table}: {key!r} is not a scenario key; keys of "
+                                    f"[{section}] are: {allowed}")
+                elif key not in set(flat_keys()):
+                    problems.append(f"sweep.{table}: {key!r} is not a scenario key; write "
+                                    f"section.key, e.g. 'ai.window' (sections: "
+                                    f"{', '.join(s for s in SECTIONS if s != 'sweep')})")
+        for key in sorted(set(self.grid) & set(self.ranges)):
+            problems.append(f"sweep: {key!r} is in both sweep.grid and sweep.ranges; "
+                            "give it in one of them")
+        for key, values in self.grid.items():
+            if len(values) == 0:
+                problems.append(f"sweep.grid.{key!r} is empty: give at least one value")
+        for key, (low, high) in self.ranges.items():
+            if not (math.isfinite(low) and math.isfinite(high)):
+                problems.append(f"sweep.ranges.{key!r} needs finite bounds, got [{low}, {high}]")
+            elif not low < high:
+                problems.append(f"sweep.ranges.{key!r} needs low < high, got [{low}, {high}]")
+            if key in set(flat_keys()) and Sweep.range_kind(key) is None:
+                problems.append(f"sweep.ranges.{key!r}: not a numeric key; sweep its values "
+                                "in [sweep.grid] instead")
+        if self.design == "grid" and self.ranges:
+            problems.append('sweep.ranges needs sweep.design "latin", "sobol" or "morris" '
+                            '(design is "grid")')
+        if self.design != "grid" and not self.ranges:
+            problems.append(f'sweep.design "{self.design}" needs a [sweep.ranges] table of '
+                            'dotted key → [low, high]')
+        if self.design == "sobol" and self.samples & (self.samples - 1):
+            lower = 1 << (self.samples.bit_length() - 1)
+            problems.append(f"sweep.samples must be a power of 2 for design \"sobol\" (Sobol' "
+                            f"sequences balance only then), got {self.samples}; try {lower} or "
+                            f"{2 * lower}")
+        if self.design == "morris" and self.samples < 2:
+            problems.append('sweep.samples must be at least 2 for design "morris" (trajectories)')
+        return problems
 
 
 SECTIONS: dict[str, type[Section]] = {
@@ -298,20 +378,7 @@ class Scenario(Section):
                 "population.humans and ai.outputs_per_generation are both 0: nothing is ever "
                 "uploaded; give people or content-farm output"
             )
-        known = set(flat_keys())
-        for key in list(self.sweep.grid) + list(self.sweep.ranges):
-            if key not in known or key.startswith("sweep."):
-                problems.append(f"sweep key {key!r} is not a scenario key (e.g. 'ai.window')")
-        for key, values in self.sweep.grid.items():
-            if len(values) == 0:
-                problems.append(f"sweep.grid.{key!r} is empty: give at least one value")
-        for key, (low, high) in self.sweep.ranges.items():
-            if not low < high:
-                problems.append(f"sweep.ranges.{key!r} needs low < high, got [{low}, {high}]")
-        if self.sweep.design == "grid" and self.sweep.ranges:
-            problems.append('sweep.ranges needs sweep.design "latin", "sobol" or "morris"')
-        if self.sweep.design != "grid" and not self.sweep.ranges:
-            problems.append(f'sweep.design "{self.sweep.design}" needs a [sweep.ranges] table')
+        problems.extend(self.sweep.check())
         if problems:
             raise ValueError("\n".join(problems))
         return self
