@@ -119,7 +119,7 @@ def sampling_bias_row(budget: Budget) -> Row:
         ax.plot(steps, exact, "k-", linewidth=0.8, label="exact expectation, finite M")
         ax.axhline(ideal, color="k", linestyle="--", label="theory p / (1 − (1 − p)λ)")
         ax.plot(steps, temperature**steps, ":", color="C3", label="theory without fresh data, λ^t")
-        ax.axvspan(burn_in, generations, color="0.9", label="averaged")
+        ax.axvspan(burn_in, generations, color="0.9", label="averaged", zorder=0)
         ax.set_xlabel("generation")
         ax.set_ylabel("variance / original variance")
         ax.legend(fontsize="small")
