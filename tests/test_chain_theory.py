@@ -88,15 +88,22 @@ def test_greedy_decoding_takes_the_majority_dialect_to_100_percent():
 
 
 def test_best_of_n_with_typicality_erases_the_rarer_style():
-    def styles(best_of_n):
-        return chain(scenario={"steps": 40}, content={"types": 2, "type_weights": [60, 40],
-                                                      "initial_docs": 1000},
-                     ai={"outputs_per_generation": 1000},
-                     curation={"best_of_n": best_of_n, "typicality_weight": 5.0})
-    curated = replicate_columns(styles(4), range(5), "model_richness")["model_richness"]
-    assert np.all(curated[:, -1] == 1)
-    plain = replicate_columns(styles(1), range(5), "model_richness")["model_richness"]
-    assert np.all(plain[:, -1] == 2)
+    # A bonus of twice the quality spread: at small bonuses the eccentric drafts that do win are
+    # its best ones, so its learned quality rises and it sometimes takes over instead.
+    def final_probs(best_of_n, seed):
+        sc = ecosystem.load_scenario(chain(
+            scenario={"steps": 40},
+            content={"types": 2, "type_weights": [60, 40], "initial_docs": 1000},
+            ai={"outputs_per_generation": 1000},
+            curation={"best_of_n": best_of_n, "typicality_weight": 20.0}))
+        model = EcosystemModel(sc, seed=seed)
+        for _ in range(40):
+            model.step()
+        return model.current.state.probs
+
+    for seed in range(5):
+        assert final_probs(4, seed).tolist() == [1.0, 0.0], "the safe style alone survives"
+        assert np.all(final_probs(1, seed) > 0), "without curation both styles survive"
 
 
 @pytest.mark.parametrize("limit", [{"capacity": 5}, {"min_count": 30}])

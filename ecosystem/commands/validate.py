@@ -1,0 +1,92 @@
+"""``ecosystem validate``: reproduce published results through the model, print a table.
+
+Exit status 0 if every row agrees with theory, 1 if one does not, 2 for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    """Add the ``validate`` subcommand."""
+    parser = subparsers.add_parser(
+        "validate",
+        help="reproduce published results (Wright–Fisher, Shumailov, Gerstgrasser, ...)",
+        description="Run small scenarios through the model, compare with published theory and "
+        "print a table (claim, source, theory, simulated mean ± SE, tolerance, result). Writes "
+        "a Markdown report with one figure per row. Exit status 1 if a row fails.",
+    )
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer replicates: about a minute instead of a few")
+    parser.add_argument("--out", metavar="DIR",
+                        help="report folder (default runs/validation-TIME)")
+    parser.add_argument("--only", action="append", metavar="CHECK",
+                        help="run only this check (repeatable); see --list")
+    parser.add_argument("--list", action="store_true", help="list the checks and exit")
+    parser.set_defaults(handler=cmd_validate)
+
+
+def _out_folder(value: str | None) -> Path:
+    from ecosystem.cli import UsageError
+    from ecosystem.validate.report import is_report_folder
+
+    if value:
+        out = Path(value)
+    else:
+        out = Path("runs") / f"validation-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not is_report_folder(out):
+        raise UsageError(f"--out {out}: folder exists, is not empty and is not a validation "
+                         "report")
+    return out
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Run the checks, print the table, write the report; 1 if a row fails."""
+    from ecosystem.cli import UsageError
+    from ecosystem.run import manifest_base
+    from ecosystem.validate import CHECKS, check_names, run_checks
+    from ecosystem.validate.report import format_table, now, summary, write_report
+
+    if args.list:
+        for check in CHECKS:
+            print(f"{check.name:20} {check.title}")
+        return 0
+    if args.only:
+        names = [name.strip() for value in args.only for name in value.split(",")
+                 if name.strip()]
+        unknown = [name for name in names if name not in check_names()]
+        if unknown:
+            raise UsageError(f"--only {', '.join(unknown)}: unknown check; checks are: "
+                             f"{', '.join(check_names())}")
+    else:
+        names = None
+    out = _out_folder(args.out)
+
+    def progress(check) -> None:
+        print(f"running {check.name}: {check.title}", file=sys.stderr, flush=True)
+
+    started, clock = now(), time.perf_counter()
+    rows = run_checks(quick=args.quick, only=names, on_check=progress)
+    wall = time.perf_counter() - clock
+    print(format_table(rows))
+    print()
+    print(f"{summary(rows)} ({'quick' if args.quick else 'full'} run, {wall:.0f} s)")
+    manifest = {
+        **manifest_base(),
+        "quick": bool(args.quick),
+        "checks": [check.name for check in CHECKS if names is None or check.name in names],
+        "started": started,
+        "finished": now(),
+        "wall_seconds": round(wall, 3),
+        "all_passed": all(row.passed for row in rows),
+    }
+    folder = write_report(rows, out, manifest)
+    print(f"report: {folder / 'report.md'}")
+    return 0 if manifest["all_passed"] else 1

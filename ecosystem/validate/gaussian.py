@@ -1,0 +1,199 @@
+"""A Gaussian style refitted by maximum likelihood: variance collapse, and mean error by regime.
+
+One style type, ``dims`` independent dimensions: every dimension of every run is an independent
+chain (the documents' coordinates are drawn independently, and the fit is per dimension), so a
+run of ``dims`` dimensions gives ``dims`` replicates.
+
+- Variance (Shumailov et al.): refitting N samples with the biased ML variance multiplies the
+  variance by a scaled χ²_{N−1}/N each generation, so E[ln σ²_t] − ln σ²_0 =
+  t·(ψ((N − 1)/2) + ln(2/N)) exactly (ψ the digamma function).
+- Mean's squared error against the true mean, in units of σ²/N (σ² the true variance):
+  replacement adds the previous generation's variance / N each generation, and the biased
+  variance shrinks by (N − 1)/N in expectation, so the error is
+  1 + (N − 1)(1 − ((N − 1)/N)^t) — it grows like σ²(1 − ((N − 1)/N)^t), the random walk of the
+  mean. Accumulation dilutes generation i's contribution by 1/(i + 1), so its error is
+  1 + Σ_{i=1}^{t} v_{i−1}/(i + 1)² with v the expected variance, below Σ 1/i² < π²/6.
+
+References
+----------
+Shumailov et al., "AI models collapse when trained on recursively generated data", Nature 2024.
+Gerstgrasser et al., "Is model collapse inevitable? Breaking the curse of recursion by
+accumulating real and synthetic data", COLM 2024.
+Kazdan et al., "Collapse or thrive? Perils and promises of synthetic data in a self-generating
+world", arXiv:2410.16713, 2024.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import digamma
+
+from ecosystem.validate.base import (
+    Budget,
+    Check,
+    Row,
+    band,
+    chain_scenario,
+    compare_equal,
+    mean_and_se,
+    setting_text,
+    trajectories,
+)
+
+SHUMAILOV = (
+    "Shumailov, Shumaylov, Zhao, Papernot, Anderson & Gal, \"AI models collapse when trained on "
+    "recursively generated data\", Nature 631, 755–759 (2024)"
+)
+GERSTGRASSER = (
+    "Gerstgrasser et al., \"Is model collapse inevitable? Breaking the curse of recursion by "
+    "accumulating real and synthetic data\", COLM 2024; Kazdan et al., \"Collapse or thrive? "
+    "Perils and promises of synthetic data in a self-generating world\", arXiv:2410.16713 (2024)"
+)
+KEYS = ["content.types", "content.dims", "content.initial_docs", "ai.outputs_per_generation",
+        "ai.data_regime"]
+
+
+def log_variance_drift(n: int, t: np.ndarray) -> np.ndarray:
+    """E[ln σ²_t] − ln σ²_0 after t refits on n samples: t·(ψ((n − 1)/2) + ln(2/n))."""
+    return t * (digamma((n - 1) / 2) + np.log(2 / n))
+
+
+def variance_row(budget: Budget) -> Row:
+    """Shumailov et al.: the log variance of a refitted Gaussian drifts down linearly."""
+    n, t, dims = 20, 10, 8
+    runs = budget.pick(300, 2000)
+    sc = chain_scenario("validate-gaussian-variance", t,
+                        content={"types": 1, "dims": dims, "initial_docs": n},
+                        ai={"outputs_per_generation": n})
+    variances = trajectories(sc, range(runs), lambda model: model.current.state.variances[0])
+    # (runs, t + 1, dims) → one chain per (run, dimension)
+    log_ratio = np.log(variances / variances[:, :1]).transpose(0, 2, 1).reshape(-1, t + 1)
+    expected = log_variance_drift(n, np.arange(t + 1))
+    mean, se = mean_and_se(log_ratio[:, t])
+    tolerance, passed = compare_equal(float(expected[t]), mean, se)
+
+    def plot(ax):
+        steps = np.arange(t + 1)
+        band(ax, steps, log_ratio, "simulated (mean ± 4 SE)")
+        ax.plot(steps, expected, "k--", label="theory t·(ψ((N−1)/2) + ln(2/N))")
+        ax.set_xlabel("generation t")
+        ax.set_ylabel("ln σ²_t − ln σ²_0")
+        ax.legend()
+
+    return Row(
+        key="gaussian-variance",
+        claim=f"E[ln σ²_t] − ln σ²_0 = t·(ψ((N−1)/2) + ln(2/N)) (N = {n}, t = {t})",
+        source="Shumailov et al., Nature 2024", reference=SHUMAILOV,
+        theory=float(expected[t]), simulated=mean, se=se, tolerance=tolerance, passed=passed,
+        relation="=", replicates=f"{runs * dims} chains ({runs} runs × {dims} dims)",
+        setting=setting_text(sc, KEYS),
+        method=(
+            "One style type; each generation is fitted by maximum likelihood (biased variance) "
+            "to the N documents the previous one wrote. Per dimension of each run: the log of "
+            "the fitted variance at generation t over generation 0's."
+        ),
+        plot=plot,
+    )
+
+
+def accumulated_error(n: int, t: int) -> np.ndarray:
+    """Expected squared error of the mean under accumulation, in units σ²/N, for 0 … t.
+
+    Generation i trains on (i + 1)·N documents: its mean moves by (x̄_i − μ_{i−1})/(i + 1),
+    of variance v_{i−1}/(N(i + 1)²); pooling N draws into i·N documents multiplies the expected
+    ML variance by 1 − 1/(N(i + 1)²); generation 0's variance is (N − 1)/N of the truth.
+    """
+    out = np.empty(t + 1)
+    out[0] = 1.0
+    v = (n - 1) / n
+    for i in range(1, t + 1):
+        out[i] = out[i - 1] + v / (i + 1) ** 2
+        v *= 1 - 1 / (n * (i + 1) ** 2)
+    return out
+
+
+def replaced_error(n: int, t: np.ndarray) -> np.ndarray:
+    """Expected squared error of the mean under replacement, in units σ²/N."""
+    return 1 + (n - 1) * (1 - ((n - 1) / n) ** t)
+
+
+def mean_error_rows(budget: Budget) -> list[Row]:
+    """Gerstgrasser et al.: accumulation bounds the mean's error by π²/6; replacement walks."""
+    n, t, dims = 50, 20, 16
+    runs = budget.pick(150, 1000)
+    scenarios = {
+        regime: chain_scenario(f"validate-mean-{regime}", t,
+                               content={"types": 1, "dims": dims, "initial_docs": n},
+                               ai={"outputs_per_generation": n, "data_regime": regime})
+        for regime in ("accumulate", "replace")
+    }
+    sigma2 = scenarios["accumulate"].content.type_std ** 2
+
+    def squared_error(model):
+        # the true mean of the human distribution is the culture's type centre
+        gap = model.current.state.means[0] - model.culture.centres[0]
+        return gap * gap * n / sigma2
+
+    errors = {}
+    for regime, sc in scenarios.items():
+        values = trajectories(sc, range(runs), squared_error)
+        errors[regime] = values.transpose(0, 2, 1).reshape(-1, t + 1)
+    steps = np.arange(t + 1)
+    theory = {"accumulate": accumulated_error(n, t), "replace": replaced_error(n, steps)}
+    bound = np.pi**2 / 6
+
+    def plot(ax):
+        for regime, colour in (("accumulate", "C0"), ("replace", "C3")):
+            band(ax, steps, errors[regime], f"{regime}: simulated (mean ± 4 SE)", colour)
+            ax.plot(steps, theory[regime], "--", color=colour, label=f"{regime}: theory")
+        ax.axhline(bound, color="k", linestyle=":", label="π²/6")
+        ax.set_yscale("log")
+        ax.set_xlabel("generation t")
+        ax.set_ylabel("squared error of the mean / (σ²/N)")
+        ax.legend(fontsize="small")
+
+    rows = []
+    chains = f"{runs * dims} chains ({runs} runs × {dims} dims)"
+    mean, se = mean_and_se(errors["accumulate"][:, t])
+    tolerance, passed = compare_equal(float(theory["accumulate"][t]), mean, se)
+    rows.append(Row(
+        key="accumulate-mean-error",
+        claim=f"accumulate: mean's squared error ≤ (π²/6)·σ²/N (N = {n}, t = {t})",
+        source="Gerstgrasser et al., COLM 2024", reference=GERSTGRASSER,
+        theory=float(theory["accumulate"][t]), simulated=mean, se=se, tolerance=tolerance,
+        passed=passed and theory["accumulate"][t] <= bound, relation="=", replicates=chains,
+        theory_text=f"{theory['accumulate'][t]:.4g} (≤ π²/6 = {bound:.4g})",
+        setting=setting_text(scenarios["accumulate"], KEYS),
+        method=(
+            "Squared distance of the model's mean from the true mean of the human distribution "
+            "(the culture's type centre), per dimension, in units of σ²/N (σ² the true "
+            "variance). Theory: the exact expectation 1 + Σ v_{i−1}/(i + 1)², which lies below "
+            "π²/6; the row passes if the simulation matches it within the tolerance."
+        ),
+        plot=plot,
+    ))
+    mean, se = mean_and_se(errors["replace"][:, t])
+    tolerance, passed = compare_equal(float(theory["replace"][t]), mean, se)
+    rows.append(Row(
+        key="replace-mean-error",
+        claim="replace: mean's squared error = σ²/N + σ²(1 − 1/N)(1 − ((N−1)/N)^t)",
+        source="Gerstgrasser et al., COLM 2024", reference=GERSTGRASSER,
+        theory=float(theory["replace"][t]), simulated=mean, se=se, tolerance=tolerance,
+        passed=passed, relation="=", replicates=chains,
+        setting=setting_text(scenarios["replace"], KEYS),
+        method=(
+            "As the accumulate row, with each generation trained only on the previous "
+            "generation's N outputs: generation 0's error σ²/N plus the random walk of the "
+            "mean, σ²(1 − 1/N)(1 − ((N − 1)/N)^t), in units of σ²/N."
+        ),
+        plot=plot,
+    ))
+    return rows
+
+
+VARIANCE = Check(name="gaussian-variance",
+                 title="Variance of a refitted Gaussian (Shumailov et al.)", run=lambda b: [
+                     variance_row(b)])
+MEAN_ERROR = Check(name="mean-error",
+                   title="Accumulation vs replacement of the mean (Gerstgrasser et al.)",
+                   run=mean_error_rows)

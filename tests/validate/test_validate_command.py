@@ -1,0 +1,63 @@
+"""``ecosystem validate``: the quick run passes every row and writes its report."""
+
+import json
+
+import polars as pl
+
+from ecosystem.cli import main
+from ecosystem.validate import CHECKS, check_names
+
+
+def test_validate_quick_passes_every_row_and_writes_the_report(cli, tmp_path):
+    out = tmp_path / "validation"
+    result = cli("validate", "--quick", "--out", str(out), timeout=240)
+    assert result.returncode == 0, result.stdout + result.stderr
+    results = pl.read_csv(out / "results.csv")
+    failed = results.filter(~pl.col("passed"))
+    assert failed.height == 0, failed
+    assert results.height >= 12
+    report = (out / "report.md").read_text()
+    for key, claim in zip(results["key"], results["claim"], strict=True):
+        assert (out / f"{key}.png").stat().st_size > 10_000
+        assert f"![{key}]({key}.png)" in report
+        assert claim in result.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["quick"] is True and manifest["all_passed"] is True
+    assert manifest["checks"] == check_names()
+    assert f"{results.height} of {results.height} rows agree with theory" in result.stdout
+    assert "simulated (mean ± SE)" in result.stdout and "FAIL" not in result.stdout
+
+
+# The cases below stop before or after a short check; they call the command in-process.
+def test_validate_list_names_every_check(capsys):
+    assert main(["validate", "--list"]) == 0
+    printed = capsys.readouterr().out
+    for check in CHECKS:
+        assert check.name in printed
+
+
+def test_validate_rejects_an_unknown_check_without_writing(tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["validate", "--quick", "--only", "nope", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "error: --only nope: unknown check; checks are: wright-fisher" in err
+    assert not out.exists()
+
+
+def test_validate_refuses_a_foreign_out_folder(tmp_path, capsys):
+    (tmp_path / "mine.txt").write_text("keep me")
+    assert main(["validate", "--quick", "--only", "greedy", "--out", str(tmp_path)]) == 2
+    assert "is not a validation report" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
+    assert main(["validate", "--quick", "--only", "greedy", "--out",
+                 str(tmp_path / "mine.txt")]) == 2
+    assert "exists and is not a folder" in capsys.readouterr().err
+
+
+def test_validate_only_runs_the_named_check_and_may_replace_its_report(tmp_path):
+    out = tmp_path / "report"
+    for _ in range(2):  # the second run replaces the first report
+        assert main(["validate", "--quick", "--only", "greedy", "--out", str(out)]) == 0
+    assert pl.read_csv(out / "results.csv")["key"].to_list() == [
+        "greedy-majority", "sampling-keeps-majority"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["report"]  # no staging left
