@@ -136,6 +136,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     load_scenario(path)  # bad input stops here, with exit status 2
     port = _choose_port(args.host, args.port)
     env = {**os.environ, SCENARIO_ENV: str(path.resolve()), "PYTHONPATH": _dashboard_path()}
+    _warn_if_browser_files_missing(env)
     # Solara reports usage to its makers unless told not to; a research tool should not.
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     command = [sys.executable, "-m", "solara", "run", "viz.app", "--host", args.host,
@@ -163,6 +164,17 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     finally:
         _stop(process)
         signal.signal(signal.SIGTERM, previous)
+
+
+def _warn_if_browser_files_missing(env: dict[str, str]) -> None:
+    """Say how to fix a blank page before it happens: Solara's files not cached, CDN unreachable."""
+    check = subprocess.run([sys.executable, "-m", "viz.frontend", "--check"], env=env,
+                           capture_output=True, text=True, timeout=60, check=False)
+    if check.returncode != 0:
+        print("note: Solara's browser files are not cached here; the page fetches them from "
+              "cdn.jsdelivr.net and stays blank where that is out of reach. Run "
+              "`python -m viz.frontend` once to fetch them with npm.", file=sys.stderr,
+              flush=True)
 
 
 def _raise_interrupt(signum, frame):
