@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +21,7 @@ from typing import Any
 import polars as pl
 from tqdm.auto import tqdm
 
+from ecosystem.folders import staged_folder
 from ecosystem.model import EcosystemModel
 from ecosystem.scenario import Scenario, load_scenario
 
@@ -107,9 +106,7 @@ class Run:
             The folder written.
         """
         target = Path(folder)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
+        with staged_folder(target) as staging:
             (staging / "scenario.toml").write_text(self.scenario.to_toml(), encoding="utf-8")
             (staging / "manifest.json").write_text(
                 json.dumps(self.manifest(), indent=2) + "\n", encoding="utf-8"
@@ -117,12 +114,6 @@ class Run:
             self.timeseries.write_parquet(staging / "timeseries.parquet")
             self.generations.write_parquet(staging / "generations.parquet")
             self.humans.write_parquet(staging / "humans.parquet")
-            if target.exists():
-                shutil.rmtree(target)
-            staging.rename(target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
         return target
 
 

@@ -29,7 +29,6 @@ import concurrent.futures as cf
 import json
 import multiprocessing
 import os
-import shutil
 import socket
 import sys
 import tempfile
@@ -45,6 +44,7 @@ from typing import Any
 
 import polars as pl
 
+from ecosystem.folders import staged_folder
 from ecosystem.plan import Plan, plan_sweep
 from ecosystem.scenario import Scenario, load_scenario
 
@@ -297,9 +297,7 @@ def _start_folder(out: Path, plan: Plan) -> None:
     """Create a sweep folder holding the plan, atomically (a staging sibling renamed)."""
     from ecosystem.run import manifest_base
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_folder(out, replace=False) as staging:  # an existing out is empty
         (staging / SCENARIO).write_text(plan.scenario.to_toml(), encoding="utf-8")
         _write_json(staging / PLAN, plan.to_json())
         (staging / PARTS).mkdir()
@@ -322,12 +320,6 @@ def _start_folder(out: Path, plan: Plan) -> None:
             "created": _now(),
             "sessions": [],
         })
-        if out.is_dir():
-            out.rmdir()  # empty: checked by the caller
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def _write_part(folder: Path, plan: Plan, run: int, timeseries: pl.DataFrame) -> None:

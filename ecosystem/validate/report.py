@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
+from ecosystem.folders import staged_folder
 from ecosystem.validate.base import Row, Z
 
 REPORT = "report.md"
@@ -149,20 +148,12 @@ def write_report(rows: Sequence[Row], folder: str | Path, manifest: dict) -> Pat
         The folder written.
     """
     target = Path(folder)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with staged_folder(target) as staging:
         for row in rows:
             draw(row, staging / f"{row.key}.png")
         results_table(rows).write_csv(staging / RESULTS)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         (staging / REPORT).write_text(markdown(rows, manifest), encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target
 
 
