@@ -102,7 +102,7 @@ class People:
         self.creator_ids = np.flatnonzero(self.creator)
         self.last_post_type = np.full(n, -1, dtype=np.int32)
         self.last_post_x = np.zeros_like(self.style_x)
-        self._matrix = adjacency(self.graph.indptr, self.graph.indices)
+        self.neighbourhood = adjacency(self.graph.indptr, self.graph.indices)
 
     @property
     def size(self) -> int:
@@ -279,12 +279,13 @@ def listen(
 
     post_count = np.bincount(posts.author, minlength=n)
     post_rate_sum = np.bincount(posts.author, weights=posts.gpt_rate, minlength=n)
-    words, items = heard_rates(people._matrix, people.gpt_rate, post_count, post_rate_sum)
+    words, items = heard_rates(people.neighbourhood, people.gpt_rate, post_count, post_rate_sum)
     new_rate = update_rates(people.gpt_rate, words, items, people.ai_user, state.gpt_rate,
                             words_cfg.ai_exposure, words_cfg.adoption)
 
     new_stance = bounded_confidence(people.stance, graph.indices, graph.rows,
-                                    opinion.confidence, opinion.influence)
+                                    opinion.confidence, opinion.influence,
+                                    neighbourhood=people.neighbourhood)
     users = np.flatnonzero(people.ai_user)
     if users.size:
         ai_stance = np.clip(state.stance_mean + state.stance_std * rng.standard_normal(users.size),

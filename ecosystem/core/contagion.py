@@ -15,23 +15,30 @@ communication", arXiv 2024.
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
+from ecosystem.core.neighbours import Neighbourhood
 
 
-def adjacency(indptr: np.ndarray, indices: np.ndarray) -> sparse.csr_array:
-    """The 0/1 adjacency matrix of a CSR graph, for neighbour sums."""
-    n = indptr.shape[0] - 1
-    data = np.ones(indices.shape[0], dtype=np.float32)
-    return sparse.csr_array((data, indices, indptr), shape=(n, n))
+def adjacency(indptr: np.ndarray, indices: np.ndarray) -> Neighbourhood:
+    """The 0/1 adjacency operator of a CSR graph, for neighbour sums (``operator @ values``)."""
+    return Neighbourhood(indptr, indices)
 
 
 def heard_rates(
-    matrix: sparse.csr_array,
+    neighbourhood: Neighbourhood,
     rate: np.ndarray,
     post_count: np.ndarray,
     post_rate_sum: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Total marker words and items each person heard from neighbours' speech and posts.
+
+    Parameters
+    ----------
+    neighbourhood : Neighbourhood
+        The graph's adjacency operator (see :func:`adjacency`).
+    rate : ndarray (n,)
+        Everyone's current rate (what neighbours hear them speak).
+    post_count, post_rate_sum : ndarray (n,)
+        How many posts each person uploaded this step, and the sum of their rates.
 
     Returns
     -------
@@ -40,9 +47,11 @@ def heard_rates(
     items : ndarray (n,)
         How many things were heard (neighbours, plus their posts).
     """
-    stacked = np.column_stack([rate + post_rate_sum, 1.0 + post_count]).astype(np.float64)
-    summed = matrix @ stacked
-    return summed[:, 0], summed[:, 1]
+    words = neighbourhood @ (rate + post_rate_sum)
+    # counts are integers: their sums are exact in any order
+    items = neighbourhood.spread(post_count)
+    items += neighbourhood.degree
+    return words, items
 
 
 def update_rates(

@@ -1,0 +1,166 @@
+"""Sums over each person's neighbours, in cache-sized blocks of the social graph.
+
+The people step's kernels (marker-word contagion, bounded-confidence opinions) sum something over
+every person's neighbours: a value each neighbour holds (a sparse matrix–vector product over the
+graph) or a quantity of each edge (a difference of stances, kept if it is small). With a million
+people these sums are the hot path of a step. :class:`Neighbourhood` cuts the graph's CSR arrays
+once into blocks of whole rows, about ``BLOCK_ENTRIES`` entries each, with a ready
+``scipy.sparse`` operator per block; per-edge temporaries then stay in the processor's cache and
+are reused step after step, and no per-step array is as long as the edge list.
+
+Every sum is taken over a person's neighbours in CSR order, one after another, in float64 — as
+``scipy.sparse`` products and ``numpy.bincount`` take them — so a blocked kernel's results are
+bit-for-bit those of the whole-array version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+BLOCK_ENTRIES = 1 << 17
+"""Graph entries per block: per-edge temporaries of a block fit in the cache (about 2 MB)."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """Whole rows ``rows`` of the graph, holding the CSR entries ``entries``.
+
+    Attributes
+    ----------
+    rows, entries : slice
+    degree : ndarray of int64
+        Neighbours of each person of the block.
+    adjacency : scipy.sparse.csr_array (rows, n)
+        The block's rows of the 0/1 adjacency matrix (float64).
+    summer : scipy.sparse.csr_array (rows, entries)
+        Sums per-entry values row by row: ``summer @ v`` is each person's sum of ``v`` over
+        their entries, in CSR order.
+    """
+
+    rows: slice
+    entries: slice
+    degree: np.ndarray
+    adjacency: sparse.csr_array
+    summer: sparse.csr_array
+
+    @property
+    def size(self) -> int:
+        """Number of entries."""
+        return self.entries.stop - self.entries.start
+
+
+class Neighbourhood:
+    """The adjacency operator of a CSR graph, in blocks of rows, with reusable scratch buffers.
+
+    ``neighbourhood @ values`` is the adjacency matrix times ``values`` ((n,) or (n, c)): each
+    person's sum over their neighbours. :meth:`blocks` hands the blocks to per-edge kernels
+    (:func:`ecosystem.core.opinion.bounded_confidence`).
+
+    Parameters
+    ----------
+    indptr : ndarray of int (n + 1,)
+    indices : ndarray of int32 (2E,)
+        Neighbours of person i are ``indices[indptr[i]:indptr[i + 1]]``.
+    block_entries : int
+        Target number of entries per block (a row with more entries gets a block of its own).
+    """
+
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray,
+                 block_entries: int = BLOCK_ENTRIES):
+        indptr = np.asarray(indptr, dtype=np.int64)
+        self.size = int(indptr.shape[0] - 1)
+        self.entries = int(indptr[-1])
+        self.indptr = indptr
+        self.indices = np.asarray(indices, dtype=np.int32)
+        self.degree = np.diff(indptr)
+        n = self.size
+        starts = np.searchsorted(indptr, np.arange(0, self.entries, block_entries), side="right")
+        bounds = np.unique(np.concatenate([[0], starts - 1, [n]])).tolist()
+        widest = int(max((indptr[b] - indptr[a] for a, b in zip(bounds[:-1], bounds[1:],
+                                                                 strict=True)), default=0))
+        # one array of ones and one of positions serve as every block's data and columns
+        self._ones = np.ones(max(widest, 1))
+        self._positions = np.arange(max(widest, 1), dtype=np.int32)
+        self._scratch: dict[tuple[str, np.dtype], np.ndarray] = {}
+        self._blocks: list[Block] = []
+        degree = self.degree
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            e0, e1 = int(indptr[a]), int(indptr[b])
+            local = (indptr[a : b + 1] - e0).astype(np.int32)
+            width = e1 - e0
+            self._blocks.append(Block(
+                rows=slice(a, b),
+                entries=slice(e0, e1),
+                degree=degree[a:b],
+                adjacency=sparse.csr_array(
+                    (self._ones[:width], self.indices[e0:e1], local), shape=(b - a, n)
+                ),
+                summer=sparse.csr_array(
+                    (self._ones[:width], self._positions[:width], local), shape=(b - a, width)
+                ),
+            ))
+
+    @classmethod
+    def from_rows(cls, n: int, indices: np.ndarray, rows: np.ndarray) -> Neighbourhood:
+        """Build from per-entry row numbers (non-decreasing, as in CSR order)."""
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        return cls(indptr, indices)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Shape of the adjacency matrix."""
+        return (self.size, self.size)
+
+    def blocks(self) -> Iterator[Block]:
+        """The blocks, in row order."""
+        return iter(self._blocks)
+
+    def scratch(self, name: str, dtype: np.dtype | type, width: int,
+                columns: int = 0) -> np.ndarray:
+        """A reusable buffer of ``width`` entries (rows of ``columns``, if given) for a block."""
+        key = (name, np.dtype(dtype), columns)
+        buffer = self._scratch.get(key)
+        if buffer is None:
+            shape = (self._ones.shape[0], columns) if columns else self._ones.shape[0]
+            buffer = self._scratch[key] = np.empty(shape, dtype=dtype)
+        return buffer[:width]
+
+    def __matmul__(self, values: np.ndarray) -> np.ndarray:
+        """Each person's sum of ``values`` over their neighbours, in float64.
+
+        Sums are taken in CSR order, one neighbour after another (as ``scipy.sparse`` does).
+        ``values`` of shape (n, c) are summed one column at a time: scipy's single-vector
+        product is much faster than its multi-vector one.
+        """
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim == 2:
+            return np.column_stack([self @ values[:, k] for k in range(values.shape[1])])
+        values = np.ascontiguousarray(values)
+        out = np.empty(self.size, dtype=np.float64)
+        for block in self._blocks:
+            out[block.rows] = block.adjacency @ values
+        return out
+
+    def spread(self, counts: np.ndarray) -> np.ndarray:
+        """Each person's sum of integer ``counts`` over their neighbours, in float64.
+
+        The same as ``self @ counts`` for integers (whose sums are exact in any order), but
+        computed from the few people whose count is not 0: each passes theirs to all their
+        neighbours (the graph is undirected). Falls back to the product when many do.
+        """
+        givers = np.flatnonzero(counts)
+        lengths = self.degree[givers]
+        total = int(lengths.sum())
+        if 3 * total > self.entries:
+            return self @ counts
+        ends = np.cumsum(lengths)
+        # the CSR positions of every entry of the givers' rows, row after row
+        positions = np.repeat(self.indptr[givers] - (ends - lengths), lengths)
+        positions += np.arange(total)
+        weights = np.repeat(np.asarray(counts[givers], dtype=np.float64), lengths)
+        return np.bincount(self.indices[positions], weights=weights, minlength=self.size)
