@@ -15,6 +15,7 @@ communication", arXiv 2024.
 from __future__ import annotations
 
 import numpy as np
+
 from ecosystem.core.neighbours import Neighbourhood
 
 

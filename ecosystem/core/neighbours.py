@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from scipy import sparse
@@ -80,15 +81,14 @@ class Neighbourhood:
         n = self.size
         starts = np.searchsorted(indptr, np.arange(0, self.entries, block_entries), side="right")
         bounds = np.unique(np.concatenate([[0], starts - 1, [n]])).tolist()
-        widest = int(max((indptr[b] - indptr[a] for a, b in zip(bounds[:-1], bounds[1:],
-                                                                 strict=True)), default=0))
+        widest = int(max((indptr[b] - indptr[a] for a, b in pairwise(bounds)), default=0))
         # one array of ones and one of positions serve as every block's data and columns
         self._ones = np.ones(max(widest, 1))
         self._positions = np.arange(max(widest, 1), dtype=np.int32)
         self._scratch: dict[tuple[str, np.dtype], np.ndarray] = {}
         self._blocks: list[Block] = []
         degree = self.degree
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        for a, b in pairwise(bounds):
             e0, e1 = int(indptr[a]), int(indptr[b])
             local = (indptr[a : b + 1] - e0).astype(np.int32)
             width = e1 - e0
@@ -120,14 +120,12 @@ class Neighbourhood:
         """The blocks, in row order."""
         return iter(self._blocks)
 
-    def scratch(self, name: str, dtype: np.dtype | type, width: int,
-                columns: int = 0) -> np.ndarray:
-        """A reusable buffer of ``width`` entries (rows of ``columns``, if given) for a block."""
-        key = (name, np.dtype(dtype), columns)
+    def scratch(self, name: str, dtype: np.dtype | type, width: int) -> np.ndarray:
+        """A reusable buffer of ``width`` entries (at most a block's), kept between calls."""
+        key = (name, np.dtype(dtype))
         buffer = self._scratch.get(key)
         if buffer is None:
-            shape = (self._ones.shape[0], columns) if columns else self._ones.shape[0]
-            buffer = self._scratch[key] = np.empty(shape, dtype=dtype)
+            buffer = self._scratch[key] = np.empty(self._ones.shape[0], dtype=dtype)
         return buffer[:width]
 
     def __matmul__(self, values: np.ndarray) -> np.ndarray:
