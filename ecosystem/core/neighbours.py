@@ -116,6 +116,13 @@ class Neighbourhood:
         """Shape of the adjacency matrix."""
         return (self.size, self.size)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the blocks' own arrays and the scratch buffers (the graph's are shared)."""
+        own = self.indptr.nbytes + self.degree.nbytes + self._ones.nbytes
+        own += self._positions.nbytes + sum(b.nbytes for b in self._scratch.values())
+        return own + sum(block.adjacency.indptr.nbytes for block in self._blocks)
+
     def blocks(self) -> Iterator[Block]:
         """The blocks, in row order."""
         return iter(self._blocks)
