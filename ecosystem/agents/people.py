@@ -247,17 +247,17 @@ def write_posts(
         stance=stance, origin=drafted.origin, author=assisted, step=drafted.step,
     )
     # co-writers absorb the stance of what they posted (the mean over their posts)
-    n = people.size
-    wrote = np.bincount(assisted, minlength=n)
-    cowriters = np.flatnonzero(wrote)
-    if cowriters.size:
-        mean_stance = np.bincount(assisted, weights=stance, minlength=n)[cowriters]
-        mean_stance /= wrote[cowriters]
+    if assisted.size:
+        # per co-writer (numbered in order of id): posts and summed stance, in post order
+        cowriters, which = np.unique(assisted, return_inverse=True)
+        wrote = np.bincount(which)
+        mean_stance = np.bincount(which, weights=stance)
+        mean_stance /= wrote
         people.stance[cowriters] = absorb(people.stance[cowriters], mean_stance,
                                           scenario.opinion.absorb)
 
     posts = Docs.concat([hand_posts, ai_posts])
-    people.posts += np.bincount(posts.author, minlength=n).astype(np.int32)
+    people.posts += np.bincount(posts.author, minlength=people.size).astype(np.int32)
     people.last_post_type.fill(-1)
     people.last_post_type[posts.author] = posts.type
     people.last_post_x[posts.author] = posts.x

@@ -99,7 +99,11 @@ def _draw_types(
         prompted = np.asarray(prompt_types, dtype=np.int64)
         valid = (prompted >= 0) & (prompted < state.types)
         valid[valid] = state.probs[prompted[valid]] > 0
-        distinct, inverse = np.unique(np.where(valid, prompted, NO_PROMPT), return_inverse=True)
+        # the distinct prompts, sorted, and each draw's row among them (np.unique, in O(n))
+        keys = np.where(valid, prompted, NO_PROMPT) - NO_PROMPT
+        present = np.bincount(keys, minlength=state.types + 1) > 0
+        distinct = np.flatnonzero(present) + NO_PROMPT
+        inverse = (np.cumsum(present) - 1)[keys]
         table = np.empty((distinct.size, state.types))
         boost = np.exp(prompt_strength)
         for row, prompt in enumerate(distinct):
@@ -129,7 +133,8 @@ def _style_points(
     mean = state.means[types]
     if spread == 0:
         return mean
-    return mean + np.sqrt(state.variances[types] * spread) * rng.standard_normal(mean.shape)
+    scale = np.sqrt(state.variances * spread)  # per type, then looked up per document
+    return mean + scale[types] * rng.standard_normal(mean.shape)
 
 
 def log_likelihood(state: ModelState, types: np.ndarray, x: np.ndarray) -> np.ndarray:
