@@ -296,7 +296,7 @@ def listen(
 
     adopt_style(people, state, scenario, decoding, rng)
     people.gpt_rate = new_rate
-    people.stance = np.clip(new_stance, -1.0, 1.0).astype(np.float32)
+    people.stance = np.clip(new_stance, -1.0, 1.0).astype(np.float32, copy=False)
 
 
 def adopt_style(
@@ -313,7 +313,7 @@ def adopt_style(
     latest post (if that neighbour posted this step). They adopt its type and move to its point.
     """
     graph = people.graph
-    degree = graph.degree
+    degree = people.neighbourhood.degree
     chooses = np.flatnonzero(rng.random(people.size) < scenario.population.style_conformity)
     if chooses.size == 0:
         return

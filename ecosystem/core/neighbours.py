@@ -53,6 +53,12 @@ class Block:
         """Number of entries."""
         return self.entries.stop - self.entries.start
 
+    def count(self, mask: np.ndarray) -> np.ndarray:
+        """Each person's number of True entries in ``mask`` (bool, one per entry of the block)."""
+        running = np.zeros(mask.shape[0] + 1, dtype=np.int32)
+        np.cumsum(mask.view(np.uint8), dtype=np.int32, out=running[1:])
+        return np.diff(running[self.summer.indptr])
+
 
 class Neighbourhood:
     """The adjacency operator of a CSR graph, in blocks of rows, with reusable scratch buffers.
@@ -77,6 +83,8 @@ class Neighbourhood:
         self.entries = int(indptr[-1])
         self.indptr = indptr
         self.indices = np.asarray(indices, dtype=np.int32)
+        # NumPy gathers with an index array of its own integer type twice as fast
+        self.neighbour = self.indices.astype(np.intp)
         self.degree = np.diff(indptr)
         n = self.size
         starts = np.searchsorted(indptr, np.arange(0, self.entries, block_entries), side="right")
@@ -119,7 +127,7 @@ class Neighbourhood:
     @property
     def nbytes(self) -> int:
         """Bytes of the blocks' own arrays and the scratch buffers (the graph's are shared)."""
-        own = self.indptr.nbytes + self.degree.nbytes + self._ones.nbytes
+        own = self.indptr.nbytes + self.degree.nbytes + self._ones.nbytes + self.neighbour.nbytes
         own += self._positions.nbytes + sum(b.nbytes for b in self._scratch.values())
         return own + sum(block.adjacency.indptr.nbytes for block in self._blocks)
 

@@ -62,14 +62,13 @@ def bounded_confidence(
     listened = np.empty(n)
     for block in neighbourhood.blocks():
         diff = neighbourhood.scratch("diff", stance.dtype, block.size)
-        np.take(stance, neighbourhood.indices[block.entries], out=diff, mode="clip")
+        np.take(stance, neighbourhood.neighbour[block.entries], out=diff, mode="clip")
         diff -= np.repeat(stance[block.rows], block.degree)
         close = np.abs(diff) < limit
         kept = neighbourhood.scratch("kept", np.float64, block.size)
         np.multiply(diff, close, out=kept)  # the differences listened to, 0 for the others
         pull[block.rows] = block.summer @ kept
-        kept[:] = close
-        listened[block.rows] = block.summer @ kept
+        listened[block.rows] = block.count(close)
     moved = np.divide(pull, listened, out=np.zeros(n), where=listened > 0)
     return (stance + influence * moved).astype(stance.dtype)
 
