@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from ecosystem.core.contagion import adjacency, heard_rates, update_rates
-from ecosystem.core.corpus import HUMAN, Culture, Docs
+from ecosystem.core.corpus import HUMAN, Culture, Docs, put_rows, take_rows
 from ecosystem.core.decode import NO_PROMPT, decode
 from ecosystem.core.fit import ModelState
 from ecosystem.core.opinion import absorb, bounded_confidence
@@ -148,7 +148,8 @@ def make_people(
     population, content, words = scenario.population, scenario.content, scenario.gpt_words
     style_type = rng.choice(culture.types, size=n, p=culture.weights).astype(np.int32)
     personal = culture.type_std / np.sqrt(2.0)
-    style_x = culture.centres[style_type] + rng.normal(0.0, personal, size=(n, content.dims))
+    style_x = take_rows(culture.centres, style_type) + rng.normal(0.0, personal,
+                                                                 size=(n, content.dims))
     spread = words.human_rate_spread
     stance = rng.uniform(-1.0, 1.0, n).astype(np.float32)
     return People(
@@ -208,7 +209,7 @@ def write_posts(
 
     # by hand: the author's own style; sometimes a new style type, which the author adopts
     types = people.style_type[hand].copy()
-    centres = people.style_x[hand].astype(np.float64)
+    centres = take_rows(people.style_x, hand).astype(np.float64)
     invent = np.flatnonzero(rng.random(hand.size) < population.innovation)
     if invent.size:
         new_types = n_types + np.arange(invent.size, dtype=np.int32)
@@ -260,7 +261,7 @@ def write_posts(
     people.posts += np.bincount(posts.author, minlength=people.size).astype(np.int32)
     people.last_post_type.fill(-1)
     people.last_post_type[posts.author] = posts.type
-    people.last_post_x[posts.author] = posts.x
+    put_rows(people.last_post_x, posts.author, posts.x)
     return posts, n_types
 
 
@@ -322,14 +323,14 @@ def adopt_style(
     if readers.size:
         output = decode(state, readers.size, decoding, rng)
         people.style_type[readers] = output.type
-        people.style_x[readers] = output.x
+        put_rows(people.style_x, readers, output.x)
     social = chooses[~reads_ai]
     social = social[degree[social] > 0]
     offset = (rng.random(social.size) * degree[social]).astype(np.int64)
     neighbour = graph.indices[graph.indptr[social] + offset]
     posted = people.last_post_type[neighbour] >= 0
     people.style_type[social[posted]] = people.last_post_type[neighbour[posted]]
-    people.style_x[social[posted]] = people.last_post_x[neighbour[posted]]
+    put_rows(people.style_x, social[posted], take_rows(people.last_post_x, neighbour[posted]))
 
 
 class Listener(mesa.Agent):
