@@ -143,10 +143,14 @@ def _draw_types(
     cdf /= cdf[:, -1:]
     cdf += np.arange(table.shape[0])[:, None]
     flat = cdf.ravel()
-    u = rng.random(n) + rows
-    picks = search_right(flat, u, table.shape[0])
-    picks = np.minimum(picks, flat.size - 1)
-    types = picks - rows * state.types
+    if table.shape[0] == 1:  # one distribution: rows are all 0
+        picks = search_right(flat, rng.random(n), 1)
+        types = np.minimum(picks, flat.size - 1)
+    else:
+        u = rng.random(n) + rows
+        picks = search_right(flat, u, table.shape[0])
+        picks = np.minimum(picks, flat.size - 1)
+        types = picks - rows * state.types
     # never land on a zero-probability type through floating ties
     return np.clip(types, 0, state.types - 1)
 
