@@ -103,6 +103,7 @@ class People:
         self.last_post_type = np.full(n, -1, dtype=np.int32)
         self.last_post_x = np.zeros_like(self.style_x)
         self.neighbourhood = adjacency(self.graph.indptr, self.graph.indices)
+        self.posters = self.neighbourhood.among(self.creator_ids)
 
     @property
     def size(self) -> int:
@@ -280,7 +281,8 @@ def listen(
 
     post_count = np.bincount(posts.author, minlength=n)
     post_rate_sum = np.bincount(posts.author, weights=posts.gpt_rate, minlength=n)
-    words, items = heard_rates(people.neighbourhood, people.gpt_rate, post_count, post_rate_sum)
+    words, items = heard_rates(people.neighbourhood, people.gpt_rate, post_count, post_rate_sum,
+                               people.posters)
     new_rate = update_rates(people.gpt_rate, words, items, people.ai_user, state.gpt_rate,
                             words_cfg.ai_exposure, words_cfg.adoption)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecosystem.core.neighbours import Neighbourhood
+from ecosystem.core.neighbours import Neighbourhood, NeighboursAmong
 
 
 def adjacency(indptr: np.ndarray, indices: np.ndarray) -> Neighbourhood:
@@ -29,6 +29,7 @@ def heard_rates(
     rate: np.ndarray,
     post_count: np.ndarray,
     post_rate_sum: np.ndarray,
+    posters: NeighboursAmong | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Total marker words and items each person heard from neighbours' speech and posts.
 
@@ -40,6 +41,9 @@ def heard_rates(
         Everyone's current rate (what neighbours hear them speak).
     post_count, post_rate_sum : ndarray (n,)
         How many posts each person uploaded this step, and the sum of their rates.
+    posters : NeighboursAmong, optional
+        Everyone's neighbours among the people who can post (``neighbourhood.among``), to count
+        posts heard by reading only those entries; used if every post is by one of them.
 
     Returns
     -------
@@ -50,7 +54,10 @@ def heard_rates(
     """
     words = neighbourhood @ (rate + post_rate_sum)
     # counts are integers: their sums are exact in any order
-    items = neighbourhood.spread(post_count)
+    if posters is not None and post_count[posters.members].sum() == post_count.sum():
+        items = posters.sums(post_count[posters.members])
+    else:
+        items = neighbourhood.spread(post_count)
     items += neighbourhood.degree
     return words, items
 

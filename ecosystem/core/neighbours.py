@@ -177,3 +177,49 @@ class Neighbourhood:
         positions += np.arange(total)
         weights = np.repeat(np.asarray(counts[givers], dtype=np.float64), lengths)
         return np.bincount(self.indices[positions], weights=weights, minlength=self.size)
+
+    def among(self, members: np.ndarray) -> NeighboursAmong:
+        """The operator summing, for everyone, integers held by their neighbours in a group."""
+        return NeighboursAmong(self, members)
+
+
+class NeighboursAmong:
+    """Each person's neighbours within a fixed group (the creators, who post), as one operator.
+
+    ``operator.sums(values)`` takes one integer per member and returns everyone's sum over their
+    neighbours who are members: the adjacency matrix restricted to the group's columns, built
+    once. Integer sums are exact in any order, so this equals ``neighbourhood @ values`` spread
+    over the group; it reads only the entries that point at members.
+
+    Parameters
+    ----------
+    neighbourhood : Neighbourhood
+    members : ndarray of int
+        The group, sorted ids.
+    """
+
+    def __init__(self, neighbourhood: Neighbourhood, members: np.ndarray):
+        n = neighbourhood.size
+        self.members = np.asarray(members, dtype=np.intp)
+        rank = np.full(n, -1, dtype=np.int32)
+        rank[self.members] = np.arange(self.members.size, dtype=np.int32)
+        columns = np.take(rank, neighbourhood.neighbour)
+        inside = columns >= 0
+        running = np.zeros(inside.size + 1, dtype=np.int64)
+        np.cumsum(inside, out=running[1:])
+        per_row = running[neighbourhood.indptr]  # entries pointing at members, up to each row
+        columns = columns[inside]
+        self.matrix = sparse.csr_array(
+            (np.ones(columns.size, dtype=np.int32), columns, per_row),
+            shape=(n, self.members.size),
+        )
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the operator's arrays."""
+        m = self.matrix
+        return m.data.nbytes + m.indices.nbytes + m.indptr.nbytes + self.members.nbytes
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """Everyone's sum of the members' integer ``values`` over their neighbours (float64)."""
+        return (self.matrix @ np.asarray(values, dtype=np.int32)).astype(np.float64)

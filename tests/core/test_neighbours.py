@@ -62,3 +62,19 @@ def test_blocked_bounded_confidence_equals_whole_array_bit_for_bit(dtype, confid
         assert np.array_equal(
             bounded_confidence(stance, graph.indices, graph.rows, confidence, 0.3), plain
         )
+
+
+def test_neighbours_among_a_group_equal_the_full_product():
+    rng = np.random.default_rng(4)
+    for graph in graphs():
+        n = graph.size
+        operator = Neighbourhood(graph.indptr, graph.indices, 64)
+        matrix = sparse.csr_array(
+            (np.ones(graph.indices.size), graph.indices, graph.indptr), shape=(n, n)
+        )
+        for share in (0.0, 0.3, 1.0):
+            members = np.flatnonzero(rng.random(n) < share)
+            counts = np.zeros(n, dtype=np.int64)
+            counts[members] = rng.poisson(1.5, members.size)
+            among = operator.among(members)
+            assert np.array_equal(among.sums(counts[members]), matrix @ counts.astype(float))
