@@ -49,8 +49,9 @@ def bounded_confidence(
 
     Notes
     -----
-    Differences are taken in the stance's own precision and summed per person in float64, in
-    CSR order, block by block, so the per-edge temporaries stay in cache.
+    Neighbours' stances are gathered in one pass over the edge list; differences are then taken
+    in the stance's own precision and summed per person in float64, in CSR order, block by
+    block, so the per-edge temporaries stay in cache.
     """
     if influence == 0 or indices.size == 0:
         return stance
@@ -60,9 +61,9 @@ def bounded_confidence(
     limit = stance.dtype.type(confidence)
     pull = np.empty(n)
     listened = np.empty(n)
+    neighbour_stance = neighbourhood.gather(stance)
     for block in neighbourhood.blocks():
-        diff = neighbourhood.scratch("diff", stance.dtype, block.size)
-        np.take(stance, neighbourhood.neighbour[block.entries], out=diff, mode="clip")
+        diff = neighbour_stance[block.entries]
         diff -= np.repeat(stance[block.rows], block.degree)
         close = np.abs(diff) < limit
         kept = neighbourhood.scratch("kept", np.float64, block.size)
