@@ -77,11 +77,19 @@ def update_rates(
     AI output.
     """
     heard = items > 0
-    social = np.divide(words, items, out=np.zeros(words.shape[0]), where=heard)
-    exposure = np.where(ai_user, np.where(heard, ai_exposure, 1.0), 0.0)
-    target = (1.0 - exposure) * social + exposure * ai_rate
-    moves = heard | ai_user
-    return np.where(moves, rate + adoption * (target - rate), rate).astype(rate.dtype)
+    target = np.divide(words, items, out=np.zeros(words.shape[0]), where=heard)
+    # AI users: a share ai_exposure of what they read is AI output (all of it if they heard
+    # nobody); computed in place, value for value as (1 - exposure) * social + exposure * ai_rate
+    mixed = target * (1.0 - ai_exposure)
+    mixed += ai_exposure * ai_rate
+    np.copyto(mixed, ai_rate, where=~heard)
+    np.copyto(target, mixed, where=ai_user)
+    target -= rate
+    target *= adoption
+    target += rate
+    new = rate.copy()
+    np.copyto(new, target, casting="same_kind", where=heard | ai_user)
+    return new
 
 
 def update_rates_reference(
