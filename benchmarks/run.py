@@ -57,7 +57,8 @@ REFERENCE = {"B1": "R1", "B2": "R1", "B5": "R5"}
 
 COLUMNS = [
     "workload", "description", "size", "unit", "repeats", "setup_s", "median_s", "min_s",
-    "max_s", "cpu_median_s", "ns_per_item", "reference_ns_per_item", "speedup", "floor_s",
+    "max_s", "cpu_median_s", "ns_per_item", "reference_ns_per_item", "speedup", "cpu_speedup",
+    "floor_s",
     "x_bandwidth", "throughput", "peak_rss_mb", "bytes_per_person", "graph_bytes_per_person",
     "rss_bytes_per_person", "bytes_per_doc", "corpus_docs", "note",
 ]
@@ -125,6 +126,11 @@ def make_row(key: str, description: str, result: dict, measured: dict) -> dict:
         row["reference_ns_per_item"] = measured[reference]["ns_per_item"]
     if row["reference_ns_per_item"] and row["ns_per_item"]:
         row["speedup"] = row["reference_ns_per_item"] / row["ns_per_item"]
+    if reference in measured and row["cpu_median_s"] and measured[reference]["cpu_median_s"]:
+        # the same ratio in CPU time: what waiting for a core on a shared machine leaves out
+        ratio = row["cpu_median_s"] / row["median_s"]
+        reference_ratio = measured[reference]["cpu_median_s"] / measured[reference]["median_s"]
+        row["cpu_speedup"] = row["speedup"] * reference_ratio / ratio
     state = result.get("state_bytes")
     if state and bandwidth and kind != "accumulate_peak":
         per_step = row["median_s"]
