@@ -114,6 +114,8 @@ def scrape(
     size = target - reserve
     if size == available and reserve == 0:
         return candidates
+    if not reserve and isinstance(candidates, slice):  # size < available: a sample of a range
+        return candidates.start + _sorted_choice(available, size, rng)
     as_index = (
         np.arange(candidates.start, candidates.stop)
         if isinstance(candidates, slice)
