@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from ecosystem.core.contagion import adjacency, heard_rates, update_rates
-from ecosystem.core.corpus import HUMAN, Culture, Docs
+from ecosystem.core.corpus import HUMAN, Culture, Docs, put_rows, take_rows
 from ecosystem.core.decode import NO_PROMPT, decode
 from ecosystem.core.fit import ModelState
 from ecosystem.core.opinion import absorb, bounded_confidence
@@ -102,7 +102,8 @@ class People:
         self.creator_ids = np.flatnonzero(self.creator)
         self.last_post_type = np.full(n, -1, dtype=np.int32)
         self.last_post_x = np.zeros_like(self.style_x)
-        self._matrix = adjacency(self.graph.indptr, self.graph.indices)
+        self.neighbourhood = adjacency(self.graph.indptr, self.graph.indices)
+        self.posters = self.neighbourhood.among(self.creator_ids)
 
     @property
     def size(self) -> int:
@@ -148,7 +149,8 @@ def make_people(
     population, content, words = scenario.population, scenario.content, scenario.gpt_words
     style_type = rng.choice(culture.types, size=n, p=culture.weights).astype(np.int32)
     personal = culture.type_std / np.sqrt(2.0)
-    style_x = culture.centres[style_type] + rng.normal(0.0, personal, size=(n, content.dims))
+    style_x = take_rows(culture.centres, style_type) + rng.normal(0.0, personal,
+                                                                 size=(n, content.dims))
     spread = words.human_rate_spread
     stance = rng.uniform(-1.0, 1.0, n).astype(np.float32)
     return People(
@@ -208,7 +210,7 @@ def write_posts(
 
     # by hand: the author's own style; sometimes a new style type, which the author adopts
     types = people.style_type[hand].copy()
-    centres = people.style_x[hand].astype(np.float64)
+    centres = take_rows(people.style_x, hand).astype(np.float64)
     invent = np.flatnonzero(rng.random(hand.size) < population.innovation)
     if invent.size:
         new_types = n_types + np.arange(invent.size, dtype=np.int32)
@@ -247,20 +249,20 @@ def write_posts(
         stance=stance, origin=drafted.origin, author=assisted, step=drafted.step,
     )
     # co-writers absorb the stance of what they posted (the mean over their posts)
-    n = people.size
-    wrote = np.bincount(assisted, minlength=n)
-    cowriters = np.flatnonzero(wrote)
-    if cowriters.size:
-        mean_stance = np.bincount(assisted, weights=stance, minlength=n)[cowriters]
-        mean_stance /= wrote[cowriters]
+    if assisted.size:
+        # per co-writer (numbered in order of id): posts and summed stance, in post order
+        cowriters, which = np.unique(assisted, return_inverse=True)
+        wrote = np.bincount(which)
+        mean_stance = np.bincount(which, weights=stance)
+        mean_stance /= wrote
         people.stance[cowriters] = absorb(people.stance[cowriters], mean_stance,
                                           scenario.opinion.absorb)
 
     posts = Docs.concat([hand_posts, ai_posts])
-    people.posts += np.bincount(posts.author, minlength=n).astype(np.int32)
+    people.posts += np.bincount(posts.author, minlength=people.size).astype(np.int32)
     people.last_post_type.fill(-1)
     people.last_post_type[posts.author] = posts.type
-    people.last_post_x[posts.author] = posts.x
+    put_rows(people.last_post_x, posts.author, posts.x)
     return posts, n_types
 
 
@@ -279,12 +281,14 @@ def listen(
 
     post_count = np.bincount(posts.author, minlength=n)
     post_rate_sum = np.bincount(posts.author, weights=posts.gpt_rate, minlength=n)
-    words, items = heard_rates(people._matrix, people.gpt_rate, post_count, post_rate_sum)
+    words, items = heard_rates(people.neighbourhood, people.gpt_rate, post_count, post_rate_sum,
+                               people.posters)
     new_rate = update_rates(people.gpt_rate, words, items, people.ai_user, state.gpt_rate,
                             words_cfg.ai_exposure, words_cfg.adoption)
 
     new_stance = bounded_confidence(people.stance, graph.indices, graph.rows,
-                                    opinion.confidence, opinion.influence)
+                                    opinion.confidence, opinion.influence,
+                                    neighbourhood=people.neighbourhood)
     users = np.flatnonzero(people.ai_user)
     if users.size:
         ai_stance = np.clip(state.stance_mean + state.stance_std * rng.standard_normal(users.size),
@@ -295,7 +299,7 @@ def listen(
 
     adopt_style(people, state, scenario, decoding, rng)
     people.gpt_rate = new_rate
-    people.stance = np.clip(new_stance, -1.0, 1.0).astype(np.float32)
+    people.stance = np.clip(new_stance, -1.0, 1.0).astype(np.float32, copy=False)
 
 
 def adopt_style(
@@ -312,7 +316,7 @@ def adopt_style(
     latest post (if that neighbour posted this step). They adopt its type and move to its point.
     """
     graph = people.graph
-    degree = graph.degree
+    degree = people.neighbourhood.degree
     chooses = np.flatnonzero(rng.random(people.size) < scenario.population.style_conformity)
     if chooses.size == 0:
         return
@@ -321,14 +325,14 @@ def adopt_style(
     if readers.size:
         output = decode(state, readers.size, decoding, rng)
         people.style_type[readers] = output.type
-        people.style_x[readers] = output.x
+        put_rows(people.style_x, readers, output.x)
     social = chooses[~reads_ai]
     social = social[degree[social] > 0]
     offset = (rng.random(social.size) * degree[social]).astype(np.int64)
     neighbour = graph.indices[graph.indptr[social] + offset]
     posted = people.last_post_type[neighbour] >= 0
     people.style_type[social[posted]] = people.last_post_type[neighbour[posted]]
-    people.style_x[social[posted]] = people.last_post_x[neighbour[posted]]
+    put_rows(people.style_x, social[posted], take_rows(people.last_post_x, neighbour[posted]))
 
 
 class Listener(mesa.Agent):

@@ -15,23 +15,35 @@ communication", arXiv 2024.
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
+
+from ecosystem.core.neighbours import Neighbourhood, NeighboursAmong
 
 
-def adjacency(indptr: np.ndarray, indices: np.ndarray) -> sparse.csr_array:
-    """The 0/1 adjacency matrix of a CSR graph, for neighbour sums."""
-    n = indptr.shape[0] - 1
-    data = np.ones(indices.shape[0], dtype=np.float32)
-    return sparse.csr_array((data, indices, indptr), shape=(n, n))
+def adjacency(indptr: np.ndarray, indices: np.ndarray) -> Neighbourhood:
+    """The 0/1 adjacency operator of a CSR graph, for neighbour sums (``operator @ values``)."""
+    return Neighbourhood(indptr, indices)
 
 
 def heard_rates(
-    matrix: sparse.csr_array,
+    neighbourhood: Neighbourhood,
     rate: np.ndarray,
     post_count: np.ndarray,
     post_rate_sum: np.ndarray,
+    posters: NeighboursAmong | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Total marker words and items each person heard from neighbours' speech and posts.
+
+    Parameters
+    ----------
+    neighbourhood : Neighbourhood
+        The graph's adjacency operator (see :func:`adjacency`).
+    rate : ndarray (n,)
+        Everyone's current rate (what neighbours hear them speak).
+    post_count, post_rate_sum : ndarray (n,)
+        How many posts each person uploaded this step, and the sum of their rates.
+    posters : NeighboursAmong, optional
+        Everyone's neighbours among the people who can post (``neighbourhood.among``), to count
+        posts heard by reading only those entries; used if every post is by one of them.
 
     Returns
     -------
@@ -40,9 +52,14 @@ def heard_rates(
     items : ndarray (n,)
         How many things were heard (neighbours, plus their posts).
     """
-    stacked = np.column_stack([rate + post_rate_sum, 1.0 + post_count]).astype(np.float64)
-    summed = matrix @ stacked
-    return summed[:, 0], summed[:, 1]
+    words = neighbourhood @ (rate + post_rate_sum)
+    # counts are integers: their sums are exact in any order
+    if posters is not None and post_count[posters.members].sum() == post_count.sum():
+        items = posters.sums(post_count[posters.members])
+    else:
+        items = neighbourhood.spread(post_count)
+    items += neighbourhood.degree
+    return words, items
 
 
 def update_rates(
@@ -60,11 +77,19 @@ def update_rates(
     AI output.
     """
     heard = items > 0
-    social = np.divide(words, items, out=np.zeros(words.shape[0]), where=heard)
-    exposure = np.where(ai_user, np.where(heard, ai_exposure, 1.0), 0.0)
-    target = (1.0 - exposure) * social + exposure * ai_rate
-    moves = heard | ai_user
-    return np.where(moves, rate + adoption * (target - rate), rate).astype(rate.dtype)
+    target = np.divide(words, items, out=np.zeros(words.shape[0]), where=heard)
+    # AI users: a share ai_exposure of what they read is AI output (all of it if they heard
+    # nobody); computed in place, value for value as (1 - exposure) * social + exposure * ai_rate
+    mixed = target * (1.0 - ai_exposure)
+    mixed += ai_exposure * ai_rate
+    np.copyto(mixed, ai_rate, where=~heard)
+    np.copyto(target, mixed, where=ai_user)
+    target -= rate
+    target *= adoption
+    target += rate
+    new = rate.copy()
+    np.copyto(new, target, casting="same_kind", where=heard | ai_user)
+    return new
 
 
 def update_rates_reference(

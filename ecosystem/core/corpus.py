@@ -54,9 +54,17 @@ class Docs:
         return int(self.x.shape[1])
 
     @classmethod
-    def build(cls, **arrays: np.ndarray) -> Docs:
-        """Create a batch, casting every array to its compact storage type."""
-        return cls(**{name: np.asarray(arrays[name], dtype=_DTYPES[name]) for name in _DTYPES})
+    def build(cls, **arrays: np.ndarray | float) -> Docs:
+        """Create a batch, casting every array to its compact storage type.
+
+        A scalar (for every field but ``type`` and ``x``) gives every document that value.
+        """
+        n = np.shape(arrays["type"])[0]
+        return cls(**{
+            name: np.full(n, arrays[name], dtype=dtype) if np.ndim(arrays[name]) == 0
+            else np.asarray(arrays[name], dtype=dtype)
+            for name, dtype in _DTYPES.items()
+        })
 
     @classmethod
     def empty(cls, dims: int) -> Docs:
@@ -67,7 +75,9 @@ class Docs:
 
     def take(self, index: np.ndarray | slice) -> Docs:
         """Return the documents at ``index`` (a view for a slice, a copy for an index array)."""
-        return Docs(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        if isinstance(index, slice):
+            return Docs(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        return Docs(**{f.name: take_rows(getattr(self, f.name), index) for f in fields(self)})
 
     @staticmethod
     def concat(batches: list[Docs]) -> Docs:
@@ -85,6 +95,32 @@ class Docs:
     def bytes_per_doc(dims: int) -> int:
         """Storage bytes of one document in ``dims`` style dimensions."""
         return sum(np.dtype(t).itemsize for n, t in _DTYPES.items() if n != "x") + 4 * dims
+
+
+def take_rows(array: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Return ``array[index]`` along the first axis.
+
+    Through ``np.take``: for the rows of a 2-D array many times faster than fancy indexing.
+    """
+    index = np.asarray(index)
+    if index.dtype == bool:
+        index = np.flatnonzero(index)
+    return np.take(array, index, axis=0)
+
+
+def put_rows(array: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
+    """``array[index] = values`` along the first axis, a row at a time as one opaque record.
+
+    For a 2-D array fancy assignment walks every element of every row; viewing each row as one
+    record of its bytes makes it a plain 1-D assignment (later writes win, as with ``[]``).
+    """
+    values = np.asarray(values, dtype=array.dtype)
+    if array.ndim == 2 and array.flags.c_contiguous and array.shape[1] > 0:
+        record = np.dtype((np.void, array.dtype.itemsize * array.shape[1]))
+        rows = np.ascontiguousarray(np.broadcast_to(values, (len(index), array.shape[1])))
+        array.view(record).reshape(-1)[index] = rows.view(record).reshape(-1)
+    else:
+        array[index] = values
 
 
 class Corpus:
@@ -219,7 +255,7 @@ def human_docs(
     """Hand-written documents of the given types, scattered around their type centres."""
     n = types.shape[0]
     dims = centres.shape[1]
-    x = centres[types] + rng.normal(0.0, type_std, size=(n, dims))
+    x = take_rows(centres, types) + rng.normal(0.0, type_std, size=(n, dims))
     quality = np.clip(rng.normal(quality_mean, quality_std, size=n), 0.0, 100.0)
     return Docs.build(
         type=types,

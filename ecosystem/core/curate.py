@@ -63,7 +63,7 @@ def best_of_n(
     drafts = decode(
         state, n * width, decoding, rng,
         prompt_types=repeat_prompts, prompt_strength=prompt_strength,
-        author=np.repeat(np.broadcast_to(author, n), width), step=step,
+        author=author if np.ndim(author) == 0 else np.repeat(author, width), step=step,
     )
     scores = score(state, drafts, curation.typicality_weight)
     if width == 1:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ecosystem.core.corpus import Docs
+from ecosystem.core.corpus import Docs, take_rows
 from ecosystem.core.fit import ModelState
 
 NO_PROMPT = -1
@@ -82,6 +82,30 @@ def decoded_distribution(probs: np.ndarray, params: DecodingParams) -> np.ndarra
     return tempered / tempered.sum()
 
 
+def search_right(sorted_values: np.ndarray, u: np.ndarray, span: int) -> np.ndarray:
+    """``np.searchsorted(sorted_values, u, side="right")`` for ``u`` in [0, span], through a table.
+
+    The range is cut into equal buckets (a power of two per unit, so a value's bucket is exact);
+    a bucket that no sorted value falls strictly inside has one answer for all its values, read
+    from the table; values in the few other buckets are searched. Exactly the same result,
+    several times faster for many values and a short sorted array (a decoded distribution).
+    """
+    per_unit = 1 << max(10, int(np.ceil(np.log2(4 * sorted_values.size / max(span, 1) + 1))))
+    buckets = span * per_unit + 1
+    if buckets > 4 * u.size or buckets > 1 << 22:
+        return np.searchsorted(sorted_values, u, side="right")
+    edges = np.arange(buckets + 1) / per_unit
+    low = np.searchsorted(sorted_values, edges[:-1], side="right")
+    # sorted values strictly inside (edge b, edge b + 1): none means one answer, low[b]
+    inside = np.searchsorted(sorted_values, edges[1:], side="left") > low
+    answer = np.where(inside, -1, low)
+    bucket = u * per_unit
+    picks = answer[bucket.astype(np.intp)]
+    unsure = np.flatnonzero(picks < 0)
+    picks[unsure] = np.searchsorted(sorted_values, u[unsure], side="right")
+    return picks
+
+
 def _draw_types(
     state: ModelState,
     n: int,
@@ -99,7 +123,11 @@ def _draw_types(
         prompted = np.asarray(prompt_types, dtype=np.int64)
         valid = (prompted >= 0) & (prompted < state.types)
         valid[valid] = state.probs[prompted[valid]] > 0
-        distinct, inverse = np.unique(np.where(valid, prompted, NO_PROMPT), return_inverse=True)
+        # the distinct prompts, sorted, and each draw's row among them (np.unique, in O(n))
+        keys = np.where(valid, prompted, NO_PROMPT) - NO_PROMPT
+        present = np.bincount(keys, minlength=state.types + 1) > 0
+        distinct = np.flatnonzero(present) + NO_PROMPT
+        inverse = (np.cumsum(present) - 1)[keys]
         table = np.empty((distinct.size, state.types))
         boost = np.exp(prompt_strength)
         for row, prompt in enumerate(distinct):
@@ -115,10 +143,14 @@ def _draw_types(
     cdf /= cdf[:, -1:]
     cdf += np.arange(table.shape[0])[:, None]
     flat = cdf.ravel()
-    u = rng.random(n) + rows
-    picks = np.searchsorted(flat, u, side="right")
-    picks = np.minimum(picks, flat.size - 1)
-    types = picks - rows * state.types
+    if table.shape[0] == 1:  # one distribution: rows are all 0
+        picks = search_right(flat, rng.random(n), 1)
+        types = np.minimum(picks, flat.size - 1)
+    else:
+        u = rng.random(n) + rows
+        picks = search_right(flat, u, table.shape[0])
+        picks = np.minimum(picks, flat.size - 1)
+        types = picks - rows * state.types
     # never land on a zero-probability type through floating ties
     return np.clip(types, 0, state.types - 1)
 
@@ -126,16 +158,20 @@ def _draw_types(
 def _style_points(
     state: ModelState, types: np.ndarray, spread: float, rng: np.random.Generator
 ) -> np.ndarray:
-    mean = state.means[types]
+    mean = take_rows(state.means, types)
     if spread == 0:
         return mean
-    return mean + np.sqrt(state.variances[types] * spread) * rng.standard_normal(mean.shape)
+    scale = np.sqrt(state.variances * spread)  # per type, then looked up per document
+    noise = rng.standard_normal(mean.shape)
+    noise *= take_rows(scale, types)
+    mean += noise
+    return mean
 
 
 def log_likelihood(state: ModelState, types: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Log-likelihood of documents under the model: log p(type) + log N(x | mean, variance)."""
-    variances = np.maximum(state.variances[types], 1e-12)
-    z = (x - state.means[types]) ** 2 / variances
+    variances = np.maximum(take_rows(state.variances, types), 1e-12)
+    z = (x - take_rows(state.means, types)) ** 2 / variances
     gauss = -0.5 * np.sum(z + np.log(2 * np.pi * variances), axis=1)
     with np.errstate(divide="ignore"):
         return np.log(state.probs[types]) + gauss
@@ -196,12 +232,12 @@ def decode(
         type=types,
         x=x,
         quality=np.clip(quality, 0.0, 100.0),
-        artifact=np.full(n, state.artifact),
-        gpt_rate=np.full(n, state.gpt_rate),
-        stance=np.broadcast_to(np.clip(stance, -1.0, 1.0), n),
-        origin=np.full(n, state.generation),
-        author=np.broadcast_to(author, n),
-        step=np.full(n, step),
+        artifact=state.artifact,
+        gpt_rate=state.gpt_rate,
+        stance=np.clip(stance, -1.0, 1.0),
+        origin=state.generation,
+        author=author,
+        step=step,
     )
 
 

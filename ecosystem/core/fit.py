@@ -131,9 +131,9 @@ def fit(
     n = len(docs)
     if n == 0:
         raise ValueError("cannot fit a model to an empty training set")
-    types = docs.type
-    counts = learned_types(np.bincount(types, minlength=n_types), params.capacity,
-                           params.min_count)
+    types = docs.type.astype(np.intp)  # bincount and lookups work in native-width indices
+    seen = np.bincount(types, minlength=n_types)
+    counts = learned_types(seen, params.capacity, params.min_count)
     total = counts.sum()
     if total == 0:
         raise ValueError("no type in the training set is seen min_count times")
@@ -143,12 +143,12 @@ def fit(
     dims = docs.dims
     means = np.zeros((n_types, dims))
     variances = np.zeros((n_types, dims))
-    raw_counts = np.maximum(np.bincount(types, minlength=n_types), 1)
+    raw_counts = np.maximum(seen, 1)
     for j in range(dims):
         column = docs.x[:, j].astype(np.float64)
         mean_j = np.bincount(types, weights=column, minlength=n_types) / raw_counts
-        centred = column - mean_j[types]
-        squares = np.bincount(types, weights=centred * centred, minlength=n_types)
+        centred = np.subtract(column, np.take(mean_j, types), out=column)
+        squares = np.bincount(types, weights=np.square(centred, out=centred), minlength=n_types)
         variances[:, j] = squares / raw_counts
         means[:, j] = mean_j
     means[~known] = 0.0
@@ -158,8 +158,11 @@ def fit(
 
     quality64 = docs.quality.astype(np.float64)
     q_type = np.bincount(types, weights=quality64, minlength=n_types) / raw_counts
-    in_model = known[types]
-    residual = quality64[in_model] - q_type[types[in_model]]
+    in_model = np.take(known, types)
+    if in_model.all():
+        residual = quality64 - np.take(q_type, types)
+    else:
+        residual = quality64[in_model] - q_type[types[in_model]]
     quality_std = float(np.sqrt(np.mean(residual * residual))) if residual.size else 0.0
     q_type[~known] = 0.0
 

@@ -76,7 +76,7 @@ def upload_metrics(uploads: Docs) -> dict:
     is_ai = uploads.origin != HUMAN
     return {
         "ai_share": float(is_ai.mean()),
-        "corpus_richness": int(np.unique(uploads.type).size),
+        "corpus_richness": int(np.count_nonzero(np.bincount(uploads.type))),
         "quality_ai": _mean_or_none(uploads.quality[is_ai]),
         "quality_human": _mean_or_none(uploads.quality[~is_ai]),
     }
@@ -92,10 +92,17 @@ def people_metrics(
 ) -> dict:
     """Marker-word rates and opinions of people, split by AI use."""
     users, others = ai_user, ~ai_user
+    neutral = np.abs(stance) < neutral_band
+    n_users = int(np.count_nonzero(users))
+    n_others = users.size - n_users
+    # a share of a mask is its count over the size (the same number np.mean gives)
+    neutral_users = int(np.count_nonzero(neutral & users))
     return {
         "gpt_rate_users": _mean_or_none(gpt_rate[users]),
         "gpt_rate_nonusers": _mean_or_none(gpt_rate[others]),
-        "neutral_share_users": neutral_share(stance[users], neutral_band),
-        "neutral_share_nonusers": neutral_share(stance[others], neutral_band),
+        "neutral_share_users": neutral_users / n_users if n_users else None,
+        "neutral_share_nonusers": (
+            (int(np.count_nonzero(neutral)) - neutral_users) / n_others if n_others else None
+        ),
         "stance_std": float(stance.std()) if stance.size else None,
     }

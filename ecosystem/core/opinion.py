@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ecosystem.core.neighbours import Neighbourhood
+
 
 def bounded_confidence(
     stance: np.ndarray,
@@ -26,6 +28,8 @@ def bounded_confidence(
     rows: np.ndarray,
     confidence: float,
     influence: float,
+    *,
+    neighbourhood: Neighbourhood | None = None,
 ) -> np.ndarray:
     """One synchronous bounded-confidence update of everyone's stance (vectorised over edges).
 
@@ -33,19 +37,39 @@ def bounded_confidence(
     ----------
     stance : ndarray (n,)
     indices, rows : ndarray (2E,)
-        The graph's CSR neighbour lists: entry e links ``rows[e]`` to ``indices[e]``.
+        The graph's CSR neighbour lists: entry e links ``rows[e]`` to ``indices[e]`` (``rows``
+        non-decreasing).
     confidence : float
         Neighbours whose stance differs by less than this are listened to.
     influence : float
         Fraction of the way toward their mean moved per step.
+    neighbourhood : Neighbourhood, optional
+        The same graph cut into blocks (built from ``indices`` and ``rows`` if not given); pass
+        it to reuse its blocks and buffers step after step.
+
+    Notes
+    -----
+    Neighbours' stances are gathered in one pass over the edge list; differences are then taken
+    in the stance's own precision and summed per person in float64, in CSR order, block by
+    block, so the per-edge temporaries stay in cache.
     """
     if influence == 0 or indices.size == 0:
         return stance
-    diff = stance[indices] - stance[rows]
-    close = np.abs(diff) < confidence
     n = stance.shape[0]
-    pull = np.bincount(rows, weights=np.where(close, diff, 0.0), minlength=n)
-    listened = np.bincount(rows, weights=close, minlength=n)
+    if neighbourhood is None:
+        neighbourhood = Neighbourhood.from_rows(n, indices, rows)
+    limit = stance.dtype.type(confidence)
+    pull = np.empty(n)
+    listened = np.empty(n)
+    neighbour_stance = neighbourhood.gather(stance)
+    for block in neighbourhood.blocks():
+        diff = neighbour_stance[block.entries]
+        diff -= np.repeat(stance[block.rows], block.degree)
+        close = np.abs(diff) < limit
+        kept = neighbourhood.scratch("kept", np.float64, block.size)
+        np.multiply(diff, close, out=kept)  # the differences listened to, 0 for the others
+        pull[block.rows] = block.summer @ kept
+        listened[block.rows] = block.count(close)
     moved = np.divide(pull, listened, out=np.zeros(n), where=listened > 0)
     return (stance + influence * moved).astype(stance.dtype)
 

@@ -55,10 +55,19 @@ def regime_range(step: np.ndarray, now: int, last_retrain: int, params: ScrapePa
     return slice(start, step.shape[0])
 
 
+def _sorted_choice(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``np.sort(rng.choice(n, size, replace=False))``, sorted by marking (O(n), not a sort)."""
+    picked = np.zeros(n, dtype=bool)
+    picked[rng.choice(n, size=size, replace=False)] = True
+    return np.flatnonzero(picked)
+
+
 def _subsample(index: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A sorted random sample of ``size`` of the increasing positions ``index``."""
     if index.size <= size:
         return index
-    return np.sort(rng.choice(index, size=size, replace=False))
+    # rng.choice(index, ...) draws as rng.choice(index.size, ...) does, then looks them up
+    return index[_sorted_choice(index.size, size, rng)]
 
 
 def scrape(
@@ -105,6 +114,8 @@ def scrape(
     size = target - reserve
     if size == available and reserve == 0:
         return candidates
+    if not reserve and isinstance(candidates, slice):  # size < available: a sample of a range
+        return candidates.start + _sorted_choice(available, size, rng)
     as_index = (
         np.arange(candidates.start, candidates.stop)
         if isinstance(candidates, slice)
@@ -112,7 +123,7 @@ def scrape(
     )
     if not reserve:
         return _subsample(as_index, size, rng)
-    originals = np.sort(rng.choice(n_original, size=reserve, replace=False))
+    originals = _sorted_choice(n_original, reserve, rng)
     # an original document enters the training set once, through the reserve or the regime
     rest = as_index[~np.isin(as_index, originals, assume_unique=True)]
     return np.concatenate([originals, _subsample(rest, size, rng)])
