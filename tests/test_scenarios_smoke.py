@@ -22,3 +22,11 @@ def test_scenario_runs_a_few_steps(path):
         small["population.humans"] = 2000
     run = ecosystem.simulate(sc.with_overrides(small), seed=1)
     assert run.timeseries.height == small["scenario.steps"] + 1
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_scenario_is_in_the_readme_tour_with_a_figure(path):
+    readme = (SCENARIOS.parent / "README.md").read_text()
+    assert f"`scenarios/{path.name}`" in readme
+    assert f"docs/figures/{path.stem}.png" in readme
+    assert (SCENARIOS.parent / "docs" / "figures" / f"{path.stem}.png").is_file()
