@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ecosystem.folders import OutputFolderError, check_output_folder
 from ecosystem.scenario import Scenario, ScenarioError, describe, load_scenario, parse_override
 
 EXIT_USAGE = 2
@@ -44,14 +45,6 @@ class UsageError(Exception):
 def _load(path: str, sets: Sequence[str] | None) -> Scenario:
     overrides = dict(parse_override(text) for text in sets or ())
     return load_scenario(path, overrides=overrides)
-
-
-def _check_out_folder(out: Path, is_expected: Callable[[Path], bool], what: str) -> None:
-    """Refuse to write over a folder that exists, is not empty and is not one of ours."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not is_expected(out):
-        raise UsageError(f"--out {out}: folder exists, is not empty and is not a {what}")
 
 
 def _format(value: Any, pattern: str) -> str:
@@ -97,7 +90,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         out = Path("runs") / f"{scenario.scenario.name}-seed{seed}-{stamp}"
     from ecosystem.run import is_run_folder, simulate  # Mesa loads in about a second
 
-    _check_out_folder(out, is_run_folder, "run folder")
+    check_output_folder(out, is_run_folder, "run folder")
     run = simulate(scenario, seed=seed, progress=None)
     folder = run.save(out)
     print_summary(run, folder)
@@ -171,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except (ScenarioError, UsageError) as exc:
+    except (ScenarioError, UsageError, OutputFolderError) as exc:
         for line in str(exc).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return EXIT_USAGE
@@ -183,6 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    except OSError as exc:  # the disk or the system failed us, not the input: one line, no trace
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -33,7 +33,7 @@ from ecosystem.core.decode import DecodingParams
 from ecosystem.core.fit import FitParams, fit, learned_types
 from ecosystem.core.metrics import model_metrics, people_metrics, upload_metrics
 from ecosystem.core.scrape import ScrapeParams
-from ecosystem.scenario import Scenario
+from ecosystem.scenario import Scenario, ScenarioError
 from ecosystem.social import build_graph
 
 STREAMS = ("mesa", "culture", "corpus", "network", "people", "writing", "reading", "training",
@@ -188,6 +188,14 @@ class EcosystemModel(mesa.Model):
 
         self._rows: list[dict] = []
         self._generation_rows: list[dict] = []
+        counts = np.bincount(original.type, minlength=self.n_types)
+        if not learned_types(counts, self.fit_params.capacity, self.fit_params.min_count).any():
+            raise ScenarioError(
+                f"ai.min_count = {scenario.ai.min_count}: no style appears that often in the "
+                f"original corpus (the commonest appears {counts.max()} times among "
+                f"content.initial_docs = {content.initial_docs}); lower ai.min_count or raise "
+                "content.initial_docs"
+            )
         state = fit(original, self.n_types, self.fit_params, self.rngs["training"], generation=0)
         self.current = AIModel(self, state, trained_at=0)
         self._record_generation()

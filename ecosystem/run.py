@@ -14,14 +14,13 @@ import platform
 import subprocess
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 from tqdm.auto import tqdm
 
-from ecosystem.folders import staged_folder
+from ecosystem.folders import check_output_folder, staged_folder, utc_now
 from ecosystem.model import EcosystemModel
 from ecosystem.scenario import Scenario, load_scenario
 
@@ -51,10 +50,6 @@ def manifest_base() -> dict[str, Any]:
         "platform": platform.platform(),
         "machine": platform.machine(),
     }
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -104,8 +99,14 @@ class Run:
         -------
         pathlib.Path
             The folder written.
+
+        Raises
+        ------
+        ecosystem.folders.OutputFolderError
+            If ``folder`` holds anything but an earlier run (nothing is removed or written).
         """
         target = Path(folder)
+        check_output_folder(target, is_run_folder, "run folder")
         with staged_folder(target) as staging:
             (staging / "scenario.toml").write_text(self.scenario.to_toml(), encoding="utf-8")
             (staging / "manifest.json").write_text(
@@ -150,7 +151,10 @@ def simulate(
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if steps is not None:
         sc = sc.with_overrides({"scenario.steps": int(steps)})
-    started, clock = _now(), time.perf_counter()
+    if seed is not None and seed != sc.scenario.seed:
+        # the saved scenario.toml must reproduce this run on its own
+        sc = sc.with_overrides({"scenario.seed": int(seed)})
+    started, clock = utc_now(), time.perf_counter()
     model = EcosystemModel(sc, seed=seed)
     disable = None if progress is None else not progress
     # the bar appears only for runs that last more than a moment
@@ -164,6 +168,6 @@ def simulate(
         generations=model.generations(),
         humans=model.humans(),
         started=started,
-        finished=_now(),
+        finished=utc_now(),
         wall_seconds=time.perf_counter() - clock,
     )

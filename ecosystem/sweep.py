@@ -38,13 +38,12 @@ import types
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from ecosystem.folders import staged_folder
+from ecosystem.folders import check_output_folder, staged_folder, utc_now
 from ecosystem.plan import Plan, plan_sweep
 from ecosystem.scenario import Scenario, load_scenario
 
@@ -74,10 +73,6 @@ half as many threads), so memory stays flat for any sweep size."""
 
 class SweepError(ValueError):
     """A sweep that cannot start or resume (a bad folder, a bad executor setting)."""
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -317,7 +312,7 @@ def _start_folder(out: Path, plan: Plan) -> None:
             "runs": plan.n_runs,
             "steps": plan.scenario.scenario.steps,
             "status": "running",
-            "created": _now(),
+            "created": utc_now(),
             "sessions": [],
         })
 
@@ -445,7 +440,7 @@ def _execute(
 ) -> SweepSummary:
     from tqdm.auto import tqdm
 
-    started, clock = _now(), time.perf_counter()
+    started, clock = utc_now(), time.perf_counter()
     done_before = _finished_parts(folder, plan, verify=True)
     finished = set(done_before)
     todo = [run for run in range(plan.n_runs) if run not in done_before]
@@ -493,7 +488,7 @@ def _execute(
     wall = time.perf_counter() - clock
     manifest = read_manifest(folder)
     sessions = [*manifest.get("sessions", []), {
-        "started": started, "finished": _now(), "wall_seconds": round(wall, 3),
+        "started": started, "finished": utc_now(), "wall_seconds": round(wall, 3),
         "run_seconds": round(run_seconds, 3), "executor": label,
         "skipped": len(done_before), "ran": ran, "failed": failed,
     }]
@@ -501,7 +496,7 @@ def _execute(
         "status": "complete" if done == plan.n_runs else "incomplete",
         "done": done,
         "failed": len(failures),
-        "finished": _now(),
+        "finished": utc_now(),
         "wall_seconds": round(sum(s["wall_seconds"] for s in sessions), 3),
         "sessions": sessions,
         "failures": failures,
@@ -570,10 +565,7 @@ def run_sweep(
             raise SweepError(f"{out}: holds a sweep of a different scenario; resume it as it "
                              "is (ecosystem sweep --resume FOLDER) or choose another folder")
         return _execute(out, existing, workers, executor, progress)
-    if out.exists() and not out.is_dir():
-        raise SweepError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()):
-        raise SweepError(f"{out}: folder exists, is not empty and is not a sweep folder")
+    check_output_folder(out, lambda _: False, "sweep folder")
     plan = plan_sweep(sc)
     _start_folder(out, plan)
     return _execute(out, plan, workers, executor, progress)

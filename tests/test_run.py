@@ -98,3 +98,43 @@ def test_cli_refuses_to_overwrite_a_foreign_folder(cli, tmp_path):
     (tmp_path / "keep.txt").write_text("mine")
     result = cli("run", str(SCENARIOS / "collapse.toml"), "--out", str(tmp_path), "--steps", "1")
     assert result.returncode == 2 and (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_save_never_destroys_a_foreign_folder(tmp_path):
+    from ecosystem.folders import OutputFolderError
+
+    mine = tmp_path / "thesis"
+    mine.mkdir()
+    (mine / "chapter.txt").write_text("years of work")
+    run = ecosystem.simulate(chain(scenario={"steps": 1}), seed=0)
+    with pytest.raises(OutputFolderError, match="not a run folder"):
+        run.save(mine)
+    assert (mine / "chapter.txt").read_text() == "years of work"
+    run.save(tmp_path / "r")
+    run.save(tmp_path / "r")  # an earlier run folder is replaced
+
+
+def test_saved_scenario_reproduces_the_run(tmp_path):
+    run = ecosystem.simulate(chain(scenario={"steps": 3}), seed=42)
+    folder = run.save(tmp_path / "r")
+    again = ecosystem.simulate(ecosystem.load_scenario(folder / "scenario.toml"))
+    assert again.seed == 42 and again.timeseries.equals(run.timeseries)
+
+
+def test_cli_errors_found_before_simulating(cli, tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    result = cli("run", str(SCENARIOS / "collapse.toml"), "--out", str(blocker / "run"))
+    assert result.returncode == 2 and "is a file, not a folder" in result.stderr
+    result = cli("run", str(SCENARIOS / "baseline.toml"), "--steps", "1",
+                 "--set", "ai.min_count=1000000", "--out", str(tmp_path / "never"))
+    assert result.returncode == 2 and "ai.min_count = 1000000" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "never").exists()
+
+
+def test_nothing_uploaded_is_null_not_zero():
+    ts = ecosystem.simulate(chain(scenario={"steps": 4},
+                                  ai={"outputs_per_generation": 2, "retrain_every": 4}),
+                            seed=0).timeseries
+    quiet = ts.filter(pl.col("step").is_in([1, 3]))
+    assert quiet["corpus_richness"].null_count() == 2 and quiet["ai_share"].null_count() == 2

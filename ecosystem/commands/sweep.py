@@ -87,7 +87,8 @@ def _connect(address: str):
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``ecosystem sweep``: run or resume a sweep, print a summary and the folder."""
-    from ecosystem.cli import UsageError, _check_out_folder, _load
+    from ecosystem.cli import UsageError, _load
+    from ecosystem.folders import check_output_folder
     from ecosystem.sweep import (
         SweepError,
         describe_plan,
@@ -119,7 +120,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             if is_sweep_folder(folder):
                 raise UsageError(f"--out {folder}: holds a sweep already; complete it with "
                                  f"ecosystem sweep --resume {folder}, or choose another folder")
-            _check_out_folder(folder, lambda _: False, "sweep folder")
+            check_output_folder(folder, lambda _: False, "sweep folder")
 
         client = _connect(args.scheduler) if args.scheduler else None
         try:

@@ -32,27 +32,24 @@ def register(subparsers) -> None:
 
 
 def _out_folder(value: str | None) -> Path:
-    from ecosystem.cli import UsageError
+    from ecosystem.folders import check_output_folder
     from ecosystem.validate.report import is_report_folder
 
     if value:
         out = Path(value)
     else:
         out = Path("runs") / f"validation-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not is_report_folder(out):
-        raise UsageError(f"--out {out}: folder exists, is not empty and is not a validation "
-                         "report")
+    check_output_folder(out, is_report_folder, "validation report")
     return out
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Run the checks, print the table, write the report; 1 if a row fails."""
     from ecosystem.cli import UsageError
+    from ecosystem.folders import utc_now
     from ecosystem.run import manifest_base
     from ecosystem.validate import CHECKS, check_names, run_checks
-    from ecosystem.validate.report import format_table, now, summary, write_report
+    from ecosystem.validate.report import format_table, summary, write_report
 
     if args.list:
         for check in CHECKS:
@@ -72,7 +69,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     def progress(check) -> None:
         print(f"running {check.name}: {check.title}", file=sys.stderr, flush=True)
 
-    started, clock = now(), time.perf_counter()
+    started, clock = utc_now(), time.perf_counter()
     rows = run_checks(quick=args.quick, only=names, on_check=progress)
     wall = time.perf_counter() - clock
     print(format_table(rows))
@@ -83,7 +80,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         "quick": bool(args.quick),
         "checks": [check.name for check in CHECKS if names is None or check.name in names],
         "started": started,
-        "finished": now(),
+        "finished": utc_now(),
         "wall_seconds": round(wall, 3),
         "all_passed": all(row.passed for row in rows),
     }

@@ -77,8 +77,9 @@ def decoded_distribution(probs: np.ndarray, params: DecodingParams) -> np.ndarra
         keep[order[: last + 1]] = True
         keep &= probs > 0
     tempered = np.zeros_like(probs)
-    logp = np.log(probs[keep]) / params.temperature
-    tempered[keep] = np.exp(logp - logp.max())
+    # subtract the maximum before dividing by T, so a tiny T tends to the mode, never NaN
+    logp = np.log(probs[keep])
+    tempered[keep] = np.exp((logp - logp.max()) / params.temperature)
     return tempered / tempered.sum()
 
 

@@ -72,7 +72,7 @@ def upload_metrics(uploads: Docs) -> dict:
     ``quality_ai`` and ``quality_human`` (mean quality of each origin's uploads).
     """
     if len(uploads) == 0:
-        return {"ai_share": None, "corpus_richness": 0, "quality_ai": None, "quality_human": None}
+        return dict.fromkeys(("ai_share", "corpus_richness", "quality_ai", "quality_human"))
     is_ai = uploads.origin != HUMAN
     return {
         "ai_share": float(is_ai.mean()),

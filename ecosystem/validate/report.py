@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -157,6 +156,3 @@ def write_report(rows: Sequence[Row], folder: str | Path, manifest: dict) -> Pat
     return target
 
 
-def now() -> str:
-    """The current time, ISO 8601 in UTC."""
-    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -77,7 +77,8 @@ def decoding_rows(budget: Budget) -> list[Row]:
         ax.legend(fontsize="small")
 
     mean, se = mean_and_se(greedy[:, 1])
-    tolerance, passed = compare_equal(1.0, mean, se)
+    tolerance = 0.0
+    passed = bool(np.all(greedy[:, 1] == 1.0))  # deterministic: every run, exactly
     greedy_row = Row(
         key="greedy-majority",
         claim="greedy: the majority dialect is 100 % after one round",
@@ -215,7 +216,8 @@ def best_of_n_rows(budget: Budget) -> list[Row]:
         plot=plot_round,
     )
     mean, se = mean_and_se(curated[:, steps])
-    tolerance, extinct = compare_equal(0.0, mean, se)
+    tolerance = 0.0
+    extinct = bool(np.all(curated[:, steps] == 0.0))  # in every run, not on average
     safe_survives = bool(np.all(curated[:, steps] < 1.0))
     control_keeps = bool(np.all(plain[:, steps] > 0.0))
     extinction_row = Row(

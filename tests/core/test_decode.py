@@ -95,3 +95,8 @@ def test_beam_is_mode_seeking_between_greedy_and_sampling():
     ll_sampled = log_likelihood(s, sampled.type, sampled.x.astype(float)).mean()
     ll_beam = log_likelihood(s, beam.type, beam.x.astype(float)).mean()
     assert ll_beam > ll_sampled
+
+
+def test_a_tiny_temperature_tends_to_the_mode_without_nan():
+    q = decoded_distribution(np.array(PROBS), DecodingParams("sample", temperature=1e-300))
+    np.testing.assert_array_equal(q, [1, 0, 0, 0, 0])
