@@ -14,52 +14,56 @@ communication", arXiv 2024.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
-
-from ecosystem.core.neighbours import Neighbourhood, NeighboursAmong
-
-
-def adjacency(indptr: np.ndarray, indices: np.ndarray) -> Neighbourhood:
-    """The 0/1 adjacency operator of a CSR graph, for neighbour sums (``operator @ values``)."""
-    return Neighbourhood(indptr, indices)
 
 
 def heard_rates(
-    neighbourhood: Neighbourhood,
+    indptr: np.ndarray,
+    indices: np.ndarray,
     rate: np.ndarray,
     post_count: np.ndarray,
     post_rate_sum: np.ndarray,
-    posters: NeighboursAmong | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Total marker words and items each person heard from neighbours' speech and posts.
 
     Parameters
     ----------
-    neighbourhood : Neighbourhood
-        The graph's adjacency operator (see :func:`adjacency`).
+    indptr, indices : ndarray
+        The graph's CSR neighbour lists: person i's neighbours are
+        ``indices[indptr[i]:indptr[i + 1]]``.
     rate : ndarray (n,)
         Everyone's current rate (what neighbours hear them speak).
     post_count, post_rate_sum : ndarray (n,)
         How many posts each person uploaded this step, and the sum of their rates.
-    posters : NeighboursAmong, optional
-        Everyone's neighbours among the people who can post (``neighbourhood.among``), to count
-        posts heard by reading only those entries; used if every post is by one of them.
 
     Returns
     -------
     words : ndarray (n,)
-        Sum of the rates of everything heard.
+        Sum of the rates of everything heard: each neighbour's ``rate + post_rate_sum`` (in
+        float64), summed in CSR order, bit for bit the sparse adjacency product.
     items : ndarray (n,)
-        How many things were heard (neighbours, plus their posts).
+        How many things were heard (neighbours, plus their posts), as float64.
     """
-    words = neighbourhood @ (rate + post_rate_sum)
-    # counts are integers: their sums are exact in any order
-    if posters is not None and post_count[posters.members].sum() == post_count.sum():
-        items = posters.sums(post_count[posters.members])
-    else:
-        items = neighbourhood.spread(post_count)
-    items += neighbourhood.degree
+    n = rate.shape[0]
+    words = np.empty(n)
+    items = np.empty(n)
+    spoken = np.asarray(rate, dtype=np.float64) + post_rate_sum
+    _heard(indptr, indices, spoken, np.asarray(post_count, dtype=np.int64), words, items)
     return words, items
+
+
+@numba.njit(cache=True)
+def _heard(indptr, indices, spoken, post_count, words, items):  # pragma: no cover
+    for i in range(words.shape[0]):
+        total = 0.0
+        posts = 0
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            total += spoken[j]
+            posts += post_count[j]
+        words[i] = total
+        items[i] = posts + (indptr[i + 1] - indptr[i])
 
 
 def update_rates(

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ecosystem.core.contagion import adjacency, heard_rates, update_rates, update_rates_reference
+from ecosystem.core.contagion import heard_rates, update_rates, update_rates_reference
 from ecosystem.social import barabasi_albert
 
 
@@ -15,7 +15,7 @@ def test_vectorised_rates_agree_with_reference(exposure):
     posts = [list(rng.exponential(2.0, rng.poisson(0.7))) for _ in range(n)]
     count = np.array([len(p) for p in posts])
     rate_sum = np.array([sum(p) for p in posts])
-    words, items = heard_rates(adjacency(graph.indptr, graph.indices), rate, count, rate_sum)
+    words, items = heard_rates(graph.indptr, graph.indices, rate, count, rate_sum)
     fast = update_rates(rate, words, items, ai_user, 5.0, exposure, 0.1)
     neighbours = [list(graph.neighbours(i)) for i in range(n)]
     slow = update_rates_reference(list(rate), neighbours, posts, list(ai_user), 5.0, exposure, 0.1)
