@@ -31,7 +31,7 @@ def heard_rates(
     ----------
     indptr, indices : ndarray
         The graph's CSR neighbour lists: person i's neighbours are
-        ``indices[indptr[i]:indptr[i + 1]]``.
+        ``indices[indptr[i]:indptr[i + 1]]`` (undirected: j lists i if i lists j).
     rate : ndarray (n,)
         Everyone's current rate (what neighbours hear them speak).
     post_count, post_rate_sum : ndarray (n,)
@@ -48,8 +48,10 @@ def heard_rates(
     n = rate.shape[0]
     words = np.empty(n)
     items = np.empty(n)
-    spoken = np.asarray(rate, dtype=np.float64) + post_rate_sum
-    _heard(indptr, indices, spoken, np.asarray(post_count, dtype=np.int64), words, items)
+    spoken = rate + post_rate_sum  # float64: what a neighbour says and posts
+    # unsigned indices: the compiled code skips the check for negative (from the end) indices
+    _heard(indptr, indices.astype(np.int32, copy=False).view(np.uint32), spoken,
+           np.asarray(post_count, dtype=np.int64), words, items)
     return words, items
 
 
@@ -57,13 +59,17 @@ def heard_rates(
 def _heard(indptr, indices, spoken, post_count, words, items):  # pragma: no cover
     for i in range(words.shape[0]):
         total = 0.0
-        posts = 0
         for e in range(indptr[i], indptr[i + 1]):
-            j = indices[e]
-            total += spoken[j]
-            posts += post_count[j]
+            total += spoken[indices[e]]
         words[i] = total
-        items[i] = posts + (indptr[i + 1] - indptr[i])
+        items[i] = indptr[i + 1] - indptr[i]
+    # posts heard: each poster passes their count to their neighbours (the graph is undirected);
+    # integer sums are exact in any order, and this reads only the few posters' lists
+    for j in range(words.shape[0]):
+        count = post_count[j]
+        if count:
+            for e in range(indptr[j], indptr[j + 1]):
+                items[indices[e]] += count
 
 
 def update_rates(

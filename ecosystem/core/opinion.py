@@ -51,8 +51,9 @@ def bounded_confidence(
     if influence == 0 or indices.size == 0:
         return stance
     out = np.empty_like(stance)
-    _bounded_confidence(stance, indptr, indices, stance.dtype.type(confidence),
-                        float(influence), out)
+    # unsigned indices: the compiled code skips the check for negative (from the end) indices
+    _bounded_confidence(stance, indptr, indices.astype(np.int32, copy=False).view(np.uint32),
+                        stance.dtype.type(confidence), float(influence), out)
     return out
 
 
