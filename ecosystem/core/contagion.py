@@ -81,25 +81,34 @@ def update_rates(
     ai_exposure: float,
     adoption: float,
 ) -> np.ndarray:
-    """New marker-word rates after one step of listening (vectorised over everyone).
+    """New marker-word rates after one step of listening.
 
     A person who heard nothing keeps their rate, unless they use AI: then what they read is all
-    AI output.
+    AI output. A compiled loop over people (:func:`_update_rates`), value for value the NumPy
+    expression ``(1 - exposure) * social + exposure * ai_rate`` then ``rate + adoption *
+    (target - rate)`` in float64, as the tests check bit for bit.
     """
-    heard = items > 0
-    target = np.divide(words, items, out=np.zeros(words.shape[0]), where=heard)
-    # AI users: a share ai_exposure of what they read is AI output (all of it if they heard
-    # nobody); computed in place, value for value as (1 - exposure) * social + exposure * ai_rate
-    mixed = target * (1.0 - ai_exposure)
-    mixed += ai_exposure * ai_rate
-    np.copyto(mixed, ai_rate, where=~heard)
-    np.copyto(target, mixed, where=ai_user)
-    target -= rate
-    target *= adoption
-    target += rate
-    new = rate.copy()
-    np.copyto(new, target, casting="same_kind", where=heard | ai_user)
+    new = np.empty_like(rate)
+    # the constants as NumPy would take them (a float32 ai_rate multiplies in float32)
+    _update_rates(rate, words, items, ai_user, float(ai_rate), float(1.0 - ai_exposure),
+                  float(ai_exposure * ai_rate), float(adoption), new)
     return new
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _update_rates(rate, words, items, ai_user, ai_rate, keep, from_ai, adoption,
+                  new):  # pragma: no cover
+    for i in range(rate.shape[0]):
+        heard = items[i] > 0
+        if not (heard or ai_user[i]):
+            new[i] = rate[i]
+            continue
+        target = words[i] / items[i] if heard else 0.0
+        if ai_user[i]:
+            # a share ai_exposure of what they read is AI output (all of it if they heard nobody)
+            target = target * keep + from_ai if heard else ai_rate
+        own = np.float64(rate[i])
+        new[i] = (target - own) * adoption + own
 
 
 def update_rates_reference(
