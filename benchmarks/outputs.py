@@ -49,7 +49,7 @@ CASES: dict[str, tuple[str, dict, int, str]] = {
     "neutral-opinions": ("neutral-opinions.toml", PEOPLE_SMALL, 5, "vectorised"),
     "prompts": ("prompts.toml", PEOPLE_SMALL, 6, "vectorised"),
     "creativity": ("creativity.toml", PEOPLE_SMALL, 7, "vectorised"),
-    # 30,000 people: 300,000 graph entries, several blocks of the neighbour sums
+    # 30,000 people: 300,000 graph entries (several blocks of the former blocked kernels)
     "baseline-blocks": ("baseline.toml",
                         {**PEOPLE_SMALL, "population.humans": 30_000, "scenario.steps": 12},
                         9, "vectorised"),

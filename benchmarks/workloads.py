@@ -83,14 +83,8 @@ def _people_facts(model: EcosystemModel) -> dict:
     people = model.people
     n = people.size
     graph = people.graph
-    operator = getattr(people, "neighbourhood", None)
-    if operator is not None:
-        workspace = operator.nbytes
-        posters = getattr(people, "posters", None)
-        workspace += posters.nbytes if posters is not None else 0
-    else:  # before the blocked operator: a scipy adjacency matrix with its own data
-        matrix = people._matrix
-        workspace = matrix.data.nbytes + matrix.indptr.nbytes
+    # the compiled neighbour kernels read the graph's CSR arrays and keep no workspace
+    workspace = 0
     return {
         "size": n,
         "edges": graph.edges,

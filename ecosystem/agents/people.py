@@ -23,7 +23,7 @@ import mesa
 import numpy as np
 import polars as pl
 
-from ecosystem.core.contagion import adjacency, heard_rates, update_rates
+from ecosystem.core.contagion import heard_rates, update_rates
 from ecosystem.core.corpus import HUMAN, Culture, Docs, put_rows, take_rows
 from ecosystem.core.decode import NO_PROMPT, decode
 from ecosystem.core.fit import ModelState
@@ -102,8 +102,6 @@ class People:
         self.creator_ids = np.flatnonzero(self.creator)
         self.last_post_type = np.full(n, -1, dtype=np.int32)
         self.last_post_x = np.zeros_like(self.style_x)
-        self.neighbourhood = adjacency(self.graph.indptr, self.graph.indices)
-        self.posters = self.neighbourhood.among(self.creator_ids)
 
     @property
     def size(self) -> int:
@@ -281,14 +279,13 @@ def listen(
 
     post_count = np.bincount(posts.author, minlength=n)
     post_rate_sum = np.bincount(posts.author, weights=posts.gpt_rate, minlength=n)
-    words, items = heard_rates(people.neighbourhood, people.gpt_rate, post_count, post_rate_sum,
-                               people.posters)
+    words, items = heard_rates(graph.indptr, graph.indices, people.gpt_rate, post_count,
+                               post_rate_sum)
     new_rate = update_rates(people.gpt_rate, words, items, people.ai_user, state.gpt_rate,
                             words_cfg.ai_exposure, words_cfg.adoption)
 
-    new_stance = bounded_confidence(people.stance, graph.indices, graph.rows,
-                                    opinion.confidence, opinion.influence,
-                                    neighbourhood=people.neighbourhood)
+    new_stance = bounded_confidence(people.stance, graph.indptr, graph.indices,
+                                    opinion.confidence, opinion.influence)
     users = np.flatnonzero(people.ai_user)
     if users.size:
         ai_stance = np.clip(state.stance_mean + state.stance_std * rng.standard_normal(users.size),
@@ -316,7 +313,6 @@ def adopt_style(
     latest post (if that neighbour posted this step). They adopt its type and move to its point.
     """
     graph = people.graph
-    degree = people.neighbourhood.degree
     chooses = np.flatnonzero(rng.random(people.size) < scenario.population.style_conformity)
     if chooses.size == 0:
         return
@@ -327,8 +323,9 @@ def adopt_style(
         people.style_type[readers] = output.type
         put_rows(people.style_x, readers, output.x)
     social = chooses[~reads_ai]
-    social = social[degree[social] > 0]
-    offset = (rng.random(social.size) * degree[social]).astype(np.int64)
+    degree = graph.indptr[social + 1] - graph.indptr[social]
+    social, degree = social[degree > 0], degree[degree > 0]
+    offset = (rng.random(social.size) * degree).astype(np.int64)
     neighbour = graph.indices[graph.indptr[social] + offset]
     posted = people.last_post_type[neighbour] >= 0
     people.style_type[social[posted]] = people.last_post_type[neighbour[posted]]

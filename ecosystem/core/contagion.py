@@ -14,52 +14,62 @@ communication", arXiv 2024.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
-
-from ecosystem.core.neighbours import Neighbourhood, NeighboursAmong
-
-
-def adjacency(indptr: np.ndarray, indices: np.ndarray) -> Neighbourhood:
-    """The 0/1 adjacency operator of a CSR graph, for neighbour sums (``operator @ values``)."""
-    return Neighbourhood(indptr, indices)
 
 
 def heard_rates(
-    neighbourhood: Neighbourhood,
+    indptr: np.ndarray,
+    indices: np.ndarray,
     rate: np.ndarray,
     post_count: np.ndarray,
     post_rate_sum: np.ndarray,
-    posters: NeighboursAmong | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Total marker words and items each person heard from neighbours' speech and posts.
 
     Parameters
     ----------
-    neighbourhood : Neighbourhood
-        The graph's adjacency operator (see :func:`adjacency`).
+    indptr, indices : ndarray
+        The graph's CSR neighbour lists: person i's neighbours are
+        ``indices[indptr[i]:indptr[i + 1]]`` (undirected: j lists i if i lists j).
     rate : ndarray (n,)
         Everyone's current rate (what neighbours hear them speak).
     post_count, post_rate_sum : ndarray (n,)
         How many posts each person uploaded this step, and the sum of their rates.
-    posters : NeighboursAmong, optional
-        Everyone's neighbours among the people who can post (``neighbourhood.among``), to count
-        posts heard by reading only those entries; used if every post is by one of them.
 
     Returns
     -------
     words : ndarray (n,)
-        Sum of the rates of everything heard.
+        Sum of the rates of everything heard: each neighbour's ``rate + post_rate_sum`` (in
+        float64), summed in CSR order, bit for bit the sparse adjacency product.
     items : ndarray (n,)
-        How many things were heard (neighbours, plus their posts).
+        How many things were heard (neighbours, plus their posts), as float64.
     """
-    words = neighbourhood @ (rate + post_rate_sum)
-    # counts are integers: their sums are exact in any order
-    if posters is not None and post_count[posters.members].sum() == post_count.sum():
-        items = posters.sums(post_count[posters.members])
-    else:
-        items = neighbourhood.spread(post_count)
-    items += neighbourhood.degree
+    n = rate.shape[0]
+    words = np.empty(n)
+    items = np.empty(n)
+    spoken = rate + post_rate_sum  # float64: what a neighbour says and posts
+    # unsigned indices: the compiled code skips the check for negative (from the end) indices
+    _heard(indptr, indices.astype(np.int32, copy=False).view(np.uint32), spoken,
+           np.asarray(post_count, dtype=np.int64), words, items)
     return words, items
+
+
+@numba.njit(cache=True)
+def _heard(indptr, indices, spoken, post_count, words, items):  # pragma: no cover
+    for i in range(words.shape[0]):
+        total = 0.0
+        for e in range(indptr[i], indptr[i + 1]):
+            total += spoken[indices[e]]
+        words[i] = total
+        items[i] = indptr[i + 1] - indptr[i]
+    # posts heard: each poster passes their count to their neighbours (the graph is undirected);
+    # integer sums are exact in any order, and this reads only the few posters' lists
+    for j in range(words.shape[0]):
+        count = post_count[j]
+        if count:
+            for e in range(indptr[j], indptr[j + 1]):
+                items[indices[e]] += count
 
 
 def update_rates(
@@ -71,25 +81,34 @@ def update_rates(
     ai_exposure: float,
     adoption: float,
 ) -> np.ndarray:
-    """New marker-word rates after one step of listening (vectorised over everyone).
+    """New marker-word rates after one step of listening.
 
     A person who heard nothing keeps their rate, unless they use AI: then what they read is all
-    AI output.
+    AI output. A compiled loop over people (:func:`_update_rates`), value for value the NumPy
+    expression ``(1 - exposure) * social + exposure * ai_rate`` then ``rate + adoption *
+    (target - rate)`` in float64, as the tests check bit for bit.
     """
-    heard = items > 0
-    target = np.divide(words, items, out=np.zeros(words.shape[0]), where=heard)
-    # AI users: a share ai_exposure of what they read is AI output (all of it if they heard
-    # nobody); computed in place, value for value as (1 - exposure) * social + exposure * ai_rate
-    mixed = target * (1.0 - ai_exposure)
-    mixed += ai_exposure * ai_rate
-    np.copyto(mixed, ai_rate, where=~heard)
-    np.copyto(target, mixed, where=ai_user)
-    target -= rate
-    target *= adoption
-    target += rate
-    new = rate.copy()
-    np.copyto(new, target, casting="same_kind", where=heard | ai_user)
+    new = np.empty_like(rate)
+    # the constants as NumPy would take them (a float32 ai_rate multiplies in float32)
+    _update_rates(rate, words, items, ai_user, float(ai_rate), float(1.0 - ai_exposure),
+                  float(ai_exposure * ai_rate), float(adoption), new)
     return new
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _update_rates(rate, words, items, ai_user, ai_rate, keep, from_ai, adoption,
+                  new):  # pragma: no cover
+    for i in range(rate.shape[0]):
+        heard = items[i] > 0
+        if not (heard or ai_user[i]):
+            new[i] = rate[i]
+            continue
+        target = words[i] / items[i] if heard else 0.0
+        if ai_user[i]:
+            # a share ai_exposure of what they read is AI output (all of it if they heard nobody)
+            target = target * keep + from_ai if heard else ai_rate
+        own = np.float64(rate[i])
+        new[i] = (target - own) * adoption + own
 
 
 def update_rates_reference(

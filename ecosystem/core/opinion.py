@@ -17,61 +17,59 @@ Abdulhai et al., "LLM use and opinion neutrality in essay writing", arXiv 2026.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
-
-from ecosystem.core.neighbours import Neighbourhood
 
 
 def bounded_confidence(
     stance: np.ndarray,
+    indptr: np.ndarray,
     indices: np.ndarray,
-    rows: np.ndarray,
     confidence: float,
     influence: float,
-    *,
-    neighbourhood: Neighbourhood | None = None,
 ) -> np.ndarray:
-    """One synchronous bounded-confidence update of everyone's stance (vectorised over edges).
+    """One synchronous bounded-confidence update of everyone's stance.
 
     Parameters
     ----------
     stance : ndarray (n,)
-    indices, rows : ndarray (2E,)
-        The graph's CSR neighbour lists: entry e links ``rows[e]`` to ``indices[e]`` (``rows``
-        non-decreasing).
+    indptr, indices : ndarray
+        The graph's CSR neighbour lists: person i's neighbours are
+        ``indices[indptr[i]:indptr[i + 1]]``.
     confidence : float
         Neighbours whose stance differs by less than this are listened to.
     influence : float
         Fraction of the way toward their mean moved per step.
-    neighbourhood : Neighbourhood, optional
-        The same graph cut into blocks (built from ``indices`` and ``rows`` if not given); pass
-        it to reuse its blocks and buffers step after step.
 
     Notes
     -----
-    Neighbours' stances are gathered in one pass over the edge list; differences are then taken
-    in the stance's own precision and summed per person in float64, in CSR order, block by
-    block, so the per-edge temporaries stay in cache.
+    A compiled loop over people and their neighbours (:func:`_bounded_confidence`): differences
+    are taken in the stance's own precision and summed per person in float64, in CSR order, so
+    the result is bit for bit that of the whole-array NumPy expression (``bincount`` over the
+    edges; see the tests).
     """
     if influence == 0 or indices.size == 0:
         return stance
-    n = stance.shape[0]
-    if neighbourhood is None:
-        neighbourhood = Neighbourhood.from_rows(n, indices, rows)
-    limit = stance.dtype.type(confidence)
-    pull = np.empty(n)
-    listened = np.empty(n)
-    neighbour_stance = neighbourhood.gather(stance)
-    for block in neighbourhood.blocks():
-        diff = neighbour_stance[block.entries]
-        diff -= np.repeat(stance[block.rows], block.degree)
-        close = np.abs(diff) < limit
-        kept = neighbourhood.scratch("kept", np.float64, block.size)
-        np.multiply(diff, close, out=kept)  # the differences listened to, 0 for the others
-        pull[block.rows] = block.summer @ kept
-        listened[block.rows] = block.count(close)
-    moved = np.divide(pull, listened, out=np.zeros(n), where=listened > 0)
-    return (stance + influence * moved).astype(stance.dtype)
+    out = np.empty_like(stance)
+    # unsigned indices: the compiled code skips the check for negative (from the end) indices
+    _bounded_confidence(stance, indptr, indices.astype(np.int32, copy=False).view(np.uint32),
+                        stance.dtype.type(confidence), float(influence), out)
+    return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _bounded_confidence(stance, indptr, indices, limit, influence, out):  # pragma: no cover
+    for i in range(stance.shape[0]):
+        own = stance[i]
+        pull = 0.0
+        listened = 0
+        for e in range(indptr[i], indptr[i + 1]):
+            diff = stance[indices[e]] - own  # in the stance's precision
+            if abs(diff) < limit:
+                pull += np.float64(diff)
+                listened += 1
+        moved = pull / listened if listened > 0 else 0.0
+        out[i] = np.float64(own) + influence * moved
 
 
 def bounded_confidence_reference(

@@ -10,7 +10,7 @@ def test_bounded_confidence_agrees_with_reference(confidence, influence):
     rng = np.random.default_rng(1)
     graph = barabasi_albert(400, 3, rng)
     stance = rng.uniform(-1, 1, graph.size)
-    fast = bounded_confidence(stance, graph.indices, graph.rows, confidence, influence)
+    fast = bounded_confidence(stance, graph.indptr, graph.indices, confidence, influence)
     neighbours = [list(graph.neighbours(i)) for i in range(graph.size)]
     slow = bounded_confidence_reference(list(stance), neighbours, confidence, influence)
     np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-12)
