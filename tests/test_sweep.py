@@ -241,7 +241,8 @@ def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path):
     # generation 0 then raises inside the worker process.
     sc = small(3, replicates=2, grid={"ai.min_count": [1, 10**6, 2]})
     out = tmp_path / "sweep"
-    with pytest.warns(RuntimeWarning, match=r"2 of 6 runs failed: run 2: ScenarioError: ai.min_count"):
+    failed = r"2 of 6 runs failed: run 2: ScenarioError: ai.min_count"
+    with pytest.warns(RuntimeWarning, match=failed):
         table = ecosystem.sweep(sc, workers=2, out=out)
     assert sorted(table["run"].unique()) == [0, 1, 4, 5]
     manifest = json.loads((out / "manifest.json").read_text())
