@@ -36,13 +36,15 @@ class SocialGraph:
     indptr : ndarray of int64 (n + 1,)
     indices : ndarray of int32 (2E,)
         Neighbours of person i are ``indices[indptr[i]:indptr[i + 1]]``.
-    rows : ndarray of int32 (2E,)
-        The person each entry of ``indices`` belongs to (for per-edge kernels).
     """
 
     indptr: np.ndarray
     indices: np.ndarray
-    rows: np.ndarray
+
+    @property
+    def rows(self) -> np.ndarray:
+        """The person each entry of ``indices`` belongs to (derived; for whole-array kernels)."""
+        return np.repeat(np.arange(self.size, dtype=np.int32), np.diff(self.indptr))
 
     @property
     def size(self) -> int:
@@ -62,41 +64,84 @@ class SocialGraph:
     @property
     def nbytes(self) -> int:
         """Bytes held by the arrays."""
-        return self.indptr.nbytes + self.indices.nbytes + self.rows.nbytes
-
-    def neighbour_sum(self, values: np.ndarray) -> np.ndarray:
-        """Sum of ``values`` over each person's neighbours (values may be (n,) or (n, c))."""
-        matrix = sparse.csr_array(
-            (np.ones(self.indices.shape[0], dtype=np.float32), self.indices, self.indptr),
-            shape=(self.size, self.size),
-        )
-        return matrix @ values
+        return self.indptr.nbytes + self.indices.nbytes
 
     def neighbours(self, person: int) -> np.ndarray:
         """The neighbours of one person."""
         return self.indices[self.indptr[person] : self.indptr[person + 1]]
 
     def sample(self, max_people: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """A random sample of people and the edges among them, for drawing.
+        """A snowball sample of people and the edges among them, for drawing.
 
-        Returns
-        -------
-        ids : ndarray of int
-            The sampled people, sorted.
-        edges : ndarray of int (E, 2)
-            Edges between sampled people, as positions into ``ids``.
+        See :func:`snowball_sample`.
         """
-        n = self.size
-        ids = np.sort(rng.choice(n, size=min(max_people, n), replace=False))
-        position = np.full(n, -1, dtype=np.int64)
-        position[ids] = np.arange(ids.size)
-        starts, stops = self.indptr[ids], self.indptr[ids + 1]
-        entries = np.concatenate([np.arange(a, b) for a, b in zip(starts, stops, strict=True)]
-                                 or [np.empty(0, dtype=np.int64)])
-        source = position[self.rows[entries]]
-        target = position[self.indices[entries]]
-        keep = (target >= 0) & (source < target)
-        return ids, np.column_stack([source[keep], target[keep]])
+        return snowball_sample(self.indptr, self.indices, max_people, rng)
+
+
+NETWORK_FANOUT = 4
+"""Neighbours followed from each sampled person: enough to show clusters, few enough that one
+hub does not fill the sample with its followers."""
+
+
+def snowball_sample(
+    indptr: np.ndarray, indices: np.ndarray, max_people: int, rng: np.random.Generator,
+    fanout: int = NETWORK_FANOUT,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A connected-looking sample of a social graph, for drawing.
+
+    A uniform sample of a few hundred people out of thousands has almost no edges among them;
+    following a few neighbours of each sampled person (a snowball sample) keeps the local
+    structure along which words and opinions spread.
+
+    Parameters
+    ----------
+    indptr, indices : ndarray
+        The graph in CSR form (``indices[indptr[i]:indptr[i + 1]]`` are i's neighbours).
+    max_people : int
+    rng : numpy.random.Generator
+    fanout : int
+        Most neighbours followed from each person.
+
+    Returns
+    -------
+    ids : ndarray of int
+        The sampled people, sorted.
+    edges : ndarray of int (E, 2)
+        Edges among them, as positions into ``ids``, each once.
+    """
+    n = indptr.size - 1
+    if n <= max_people:
+        ids = np.arange(n)
+    else:
+        taken = np.zeros(n, dtype=bool)
+        order = rng.permutation(n)
+        next_root, count, queue = 0, 0, []
+        while count < max_people:
+            if not queue:
+                while taken[order[next_root]]:
+                    next_root += 1
+                queue.append(order[next_root])
+                taken[order[next_root]] = True
+                count += 1
+                continue
+            person = queue.pop(0)
+            neighbours = indices[indptr[person]:indptr[person + 1]]
+            neighbours = neighbours[~taken[neighbours]]
+            if neighbours.size > fanout:
+                neighbours = rng.choice(neighbours, size=fanout, replace=False)
+            neighbours = neighbours[: max_people - count]
+            taken[neighbours] = True
+            count += neighbours.size
+            queue.extend(neighbours.tolist())
+        ids = np.flatnonzero(taken)
+    position = np.full(n, -1, dtype=np.int64)
+    position[ids] = np.arange(ids.size)
+    counts = indptr[ids + 1] - indptr[ids]
+    source = np.repeat(np.arange(ids.size), counts)
+    target = position[np.concatenate([indices[indptr[i]:indptr[i + 1]] for i in ids]
+                                     or [np.empty(0, dtype=np.int64)])]
+    keep = (target >= 0) & (source < target)
+    return ids, np.column_stack([source[keep], target[keep]]).astype(np.int64)
 
 
 def from_edges(n: int, a: np.ndarray, b: np.ndarray) -> SocialGraph:
@@ -111,9 +156,7 @@ def from_edges(n: int, a: np.ndarray, b: np.ndarray) -> SocialGraph:
     ).tocsr()
     matrix.sum_duplicates()
     indptr = matrix.indptr.astype(np.int64)
-    indices = matrix.indices.astype(np.int32)
-    rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(indptr))
-    return SocialGraph(indptr=indptr, indices=indices, rows=rows)
+    return SocialGraph(indptr=indptr, indices=matrix.indices.astype(np.int32))
 
 
 def barabasi_albert(n: int, m: int, rng: np.random.Generator) -> SocialGraph:

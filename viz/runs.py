@@ -26,72 +26,6 @@ RUNS = ("baseline", "intervention")
 NETWORK_PEOPLE = 300
 """People drawn in the network plot."""
 
-NETWORK_FANOUT = 4
-"""Neighbours followed from each sampled person: enough to show clusters, few enough that one
-hub does not fill the sample with its followers."""
-
-
-def neighbourhood_sample(
-    indptr: np.ndarray, indices: np.ndarray, max_people: int, rng: np.random.Generator,
-    fanout: int = NETWORK_FANOUT,
-) -> tuple[np.ndarray, np.ndarray]:
-    """A connected-looking sample of a social graph, for drawing.
-
-    A uniform sample of a few hundred people out of thousands has almost no edges among them;
-    following a few neighbours of each sampled person (a snowball sample) keeps the local
-    structure along which words and opinions spread.
-
-    Parameters
-    ----------
-    indptr, indices : ndarray
-        The graph in CSR form (``indices[indptr[i]:indptr[i + 1]]`` are i's neighbours).
-    max_people : int
-    rng : numpy.random.Generator
-    fanout : int
-        Most neighbours followed from each person.
-
-    Returns
-    -------
-    ids : ndarray of int
-        The sampled people, sorted.
-    edges : ndarray of int (E, 2)
-        Edges among them, as positions into ``ids``, each once.
-    """
-    n = indptr.size - 1
-    if n <= max_people:
-        ids = np.arange(n)
-    else:
-        taken = np.zeros(n, dtype=bool)
-        order = rng.permutation(n)
-        next_root, count, queue = 0, 0, []
-        while count < max_people:
-            if not queue:
-                while taken[order[next_root]]:
-                    next_root += 1
-                queue.append(order[next_root])
-                taken[order[next_root]] = True
-                count += 1
-                continue
-            person = queue.pop(0)
-            neighbours = indices[indptr[person]:indptr[person + 1]]
-            neighbours = neighbours[~taken[neighbours]]
-            if neighbours.size > fanout:
-                neighbours = rng.choice(neighbours, size=fanout, replace=False)
-            neighbours = neighbours[: max_people - count]
-            taken[neighbours] = True
-            count += neighbours.size
-            queue.extend(neighbours.tolist())
-        ids = np.flatnonzero(taken)
-    position = np.full(n, -1, dtype=np.int64)
-    position[ids] = np.arange(ids.size)
-    counts = indptr[ids + 1] - indptr[ids]
-    source = np.repeat(np.arange(ids.size), counts)
-    target = position[np.concatenate([indices[indptr[i]:indptr[i + 1]] for i in ids]
-                                     or [np.empty(0, dtype=np.int64)])]
-    keep = (target >= 0) & (source < target)
-    return ids, np.column_stack([source[keep], target[keep]]).astype(np.int64)
-
-
 @dataclass(frozen=True)
 class NetworkView:
     """A drawn sample of people: where they sit and their current state.
@@ -192,7 +126,7 @@ class RunPair:
                 return self._samples["baseline"]
         # The drawing has its own random stream, so it never changes the runs' numbers.
         rng = np.random.default_rng([self.seed, 7])
-        ids, edges = neighbourhood_sample(graph.indptr, graph.indices, max_people, rng)
+        ids, edges = graph.sample(max_people, rng)
         drawn = nx.Graph()
         drawn.add_nodes_from(range(ids.size))
         drawn.add_edges_from(edges.tolist())

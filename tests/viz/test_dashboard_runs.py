@@ -10,8 +10,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import ecosystem
-from ecosystem.social import barabasi_albert
-from viz.runs import RunPair, neighbourhood_sample
+from ecosystem.social import barabasi_albert, snowball_sample
+from viz.runs import RunPair
 
 
 @pytest.fixture
@@ -104,9 +104,9 @@ def _induced_edges(indptr, indices, ids):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_neighbourhood_sample_keeps_exactly_the_edges_among_the_sampled(seed):
+def test_snowball_sample_keeps_exactly_the_edges_among_the_sampled(seed):
     graph = barabasi_albert(2000, 3, np.random.default_rng(seed))
-    ids, edges = neighbourhood_sample(graph.indptr, graph.indices, 150,
+    ids, edges = snowball_sample(graph.indptr, graph.indices, 150,
                                       np.random.default_rng(seed))
     assert ids.size == 150 and np.all(np.diff(ids) > 0)
     assert {tuple(e) for e in edges.tolist()} == _induced_edges(graph.indptr, graph.indices, ids)
@@ -115,9 +115,9 @@ def test_neighbourhood_sample_keeps_exactly_the_edges_among_the_sampled(seed):
     assert edges.shape[0] >= ids.size - 10
 
 
-def test_neighbourhood_sample_takes_everyone_in_a_small_graph():
+def test_snowball_sample_takes_everyone_in_a_small_graph():
     graph = barabasi_albert(50, 2, np.random.default_rng(0))
-    ids, edges = neighbourhood_sample(graph.indptr, graph.indices, 300,
+    ids, edges = snowball_sample(graph.indptr, graph.indices, 300,
                                       np.random.default_rng(0))
     np.testing.assert_array_equal(ids, np.arange(50))
     assert edges.shape[0] == graph.edges
