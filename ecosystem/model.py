@@ -40,11 +40,7 @@ STREAMS = ("mesa", "culture", "corpus", "network", "people", "writing", "reading
            "scraping")
 """Independent random streams, one spawned ``SeedSequence`` child each, in this order."""
 
-TIMESERIES_SCHEMA: dict[str, pl.DataType] = {
-    "step": pl.Int64,
-    "generation": pl.Int64,
-    "corpus_docs": pl.Int64,
-    "ai_share": pl.Float64,
+MODEL_SCHEMA: dict[str, pl.DataType] = {
     "model_richness": pl.Int64,
     "model_entropy": pl.Float64,
     "model_gini_simpson": pl.Float64,
@@ -52,6 +48,15 @@ TIMESERIES_SCHEMA: dict[str, pl.DataType] = {
     "tail_mass": pl.Float64,
     "model_variance": pl.Float64,
     "drift": pl.Float64,
+}
+"""Measures of one AI generation (``core.metrics.model_metrics``), in both tables."""
+
+TIMESERIES_SCHEMA: dict[str, pl.DataType] = {
+    "step": pl.Int64,
+    "generation": pl.Int64,
+    "corpus_docs": pl.Int64,
+    "ai_share": pl.Float64,
+    **MODEL_SCHEMA,
     "corpus_richness": pl.Int64,
     "quality_ai": pl.Float64,
     "quality_human": pl.Float64,
@@ -70,13 +75,7 @@ GENERATIONS_SCHEMA: dict[str, pl.DataType] = {
     "trained_at": pl.Int64,
     "train_docs": pl.Int64,
     "train_ai_share": pl.Float64,
-    "model_richness": pl.Int64,
-    "model_entropy": pl.Float64,
-    "model_gini_simpson": pl.Float64,
-    "top_share": pl.Float64,
-    "tail_mass": pl.Float64,
-    "model_variance": pl.Float64,
-    "drift": pl.Float64,
+    **MODEL_SCHEMA,
     "quality": pl.Float64,
     "artifact": pl.Float64,
     "gpt_rate": pl.Float64,

@@ -10,16 +10,6 @@ import numpy as np
 from ecosystem.core.corpus import HUMAN, Culture, Docs
 from ecosystem.core.fit import ModelState
 
-MODEL_COLUMNS = (
-    "model_richness",
-    "model_entropy",
-    "model_gini_simpson",
-    "top_share",
-    "tail_mass",
-    "model_variance",
-    "drift",
-)
-
 
 def mixture_mean(state: ModelState) -> np.ndarray:
     """The mean point of the model's output at T = 1 (dims,)."""
