@@ -1,4 +1,4 @@
-"""Output folders written atomically: filled in a staging sibling, then renamed into place.
+"""Output files and folders written atomically: filled in a staging sibling, then renamed.
 
 A run folder, a sweep folder or a validation report that exists is therefore complete; an
 interrupted or failed write leaves nothing behind.
@@ -51,6 +51,23 @@ def check_output_folder(
         raise OutputFolderError(f"{target}: {parent} is a file, not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise OutputFolderError(f"{target}: cannot write in {parent}")
+
+
+@contextmanager
+def staged_file(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary sibling path to write; when the block succeeds, it replaces ``target``.
+
+    A reader never sees a half-written ``target``; a failed write leaves no temporary file.
+    The temporary name is ``.NAME.PID.tmp`` (a sweep's resume clears stale ones).
+    """
+    target = Path(target)
+    staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        yield staging
+        os.replace(staging, target)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
 
 
 @contextmanager

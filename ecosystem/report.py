@@ -20,6 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ecosystem.folders import staged_file
 from ecosystem.run import is_run_folder
 from ecosystem.sweep import PARTS, RESULTS, is_sweep_folder, load_plan
 
@@ -144,9 +145,8 @@ def _measured(frame: pl.DataFrame, metrics: list[str], column: str = "{}") -> li
 
 
 def _save(figure, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    figure.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    os.replace(tmp, path)
+    with staged_file(path) as staging:
+        figure.savefig(staging, format="png", dpi=110, bbox_inches="tight")
 
 
 def _draw(axes, series: list[tuple[str, pl.DataFrame]], metric: str, band: bool) -> None:

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ecosystem.folders import staged_file
 from ecosystem.plan import Plan, salib_problem
 from ecosystem.sweep import RESULTS, load_plan
 
@@ -223,9 +224,8 @@ def _write(folder: Path, table: pl.DataFrame, metric: str, step: int) -> Path:
         earlier = pl.read_parquet(target).filter(
             ~((pl.col("metric") == metric) & (pl.col("step") == step)))
         table = pl.concat([earlier, table], how="diagonal_relaxed")
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    table.write_parquet(tmp)
-    os.replace(tmp, target)
+    with staged_file(target) as staging:
+        table.write_parquet(staging)
     return target
 
 

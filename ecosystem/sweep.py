@@ -43,7 +43,7 @@ from typing import Any
 
 import polars as pl
 
-from ecosystem.folders import check_output_folder, staged_folder, utc_now
+from ecosystem.folders import check_output_folder, staged_file, staged_folder, utc_now
 from ecosystem.plan import Plan, plan_sweep
 from ecosystem.scenario import Scenario, load_scenario
 
@@ -77,9 +77,8 @@ class SweepError(ValueError):
 
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that ``path`` is either absent or complete."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    with staged_file(path) as staging:
+        staging.write_bytes(data)
 
 
 def _write_json(path: Path, content: Any) -> None:
@@ -328,11 +327,10 @@ def _write_part(folder: Path, plan: Plan, run: int, timeseries: pl.DataFrame) ->
         timeseries = timeseries.select(pl.col(name).cast(dtype)
                                        for name, dtype in schema.items() if name not in ids)
     path = folder / PARTS / f"{_part_name(run)}.parquet"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     # Parts are read once, when results.parquet is assembled: light compression, no statistics.
-    pl.concat([ids, timeseries], how="horizontal").write_parquet(
-        tmp, compression="lz4", statistics=False)
-    os.replace(tmp, path)
+    with staged_file(path) as staging:
+        pl.concat([ids, timeseries], how="horizontal").write_parquet(
+            staging, compression="lz4", statistics=False)
 
 
 def _write_failure(folder: Path, plan: Plan, run: int, outcome: dict[str, Any]) -> None:
@@ -360,12 +358,11 @@ def assemble(folder: str | os.PathLike, plan: Plan | None = None,
     runs = _finished_parts(folder, plan) if runs is None else runs
     paths = [folder / PARTS / f"{_part_name(run)}.parquet" for run in sorted(runs)]
     target = folder / RESULTS
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    if paths:
-        pl.scan_parquet(paths).sink_parquet(tmp)
-    else:
-        pl.DataFrame(schema=plan.schema()).write_parquet(tmp)
-    os.replace(tmp, target)
+    with staged_file(target) as staging:
+        if paths:
+            pl.scan_parquet(paths).sink_parquet(staging)
+        else:
+            pl.DataFrame(schema=plan.schema()).write_parquet(staging)
     return target
 
 
