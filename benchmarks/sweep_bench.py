@@ -50,7 +50,7 @@ def sweep_throughput(n_runs: int = 1000, workers: int = 2, steps: int = 5) -> di
         ``overhead_per_run_seconds``, ``overhead_ratio`` (overhead / run time), ``failed``.
     """
     import ecosystem
-    from ecosystem.sweep import run_sweep
+    from ecosystem.experiments.sweep import run_sweep
 
     scenario = ecosystem.load_scenario(small_chain(steps, n_runs))
     ecosystem.simulate(scenario)  # first-call costs (imports, caches) are not the sweep's

@@ -30,9 +30,7 @@ def __getattr__(name: str):
 
         return getattr(run, name)
     if name == "sweep":
-        # The module itself, callable as its function `sweep` (see ecosystem/sweep.py), so
-        # `ecosystem.sweep(sc)` and `ecosystem.sweep.run_sweep` work whatever was imported first.
-        import importlib
+        from ecosystem.experiments.sweep import sweep
 
-        return importlib.import_module("ecosystem.sweep")
+        return sweep
     raise AttributeError(f"module 'ecosystem' has no attribute {name!r}")

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import polars as pl
 
+from ecosystem.experiments.sweep import PARTS, RESULTS, is_sweep_folder, load_plan
 from ecosystem.folders import staged_file
 from ecosystem.run import is_run_folder
-from ecosystem.sweep import PARTS, RESULTS, is_sweep_folder, load_plan
 
 __all__ = ["KEY_METRICS", "ReportError", "report", "summarise_sweep"]
 

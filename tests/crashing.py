@@ -7,7 +7,7 @@ import os
 
 
 def die_on_seed_three(scenario, seed):
-    """Stand in for ``ecosystem.sweep.run_one``; the process dies (no exception) on seed 3."""
+    """Stand in for ``ecosystem.experiments.sweep.run_one``; dies (no exception) on seed 3."""
     if seed == 3:
         os._exit(1)
     return {"timeseries": None, "wall_seconds": 0.0, "host": None}

@@ -11,8 +11,8 @@ import pytest
 
 import ecosystem
 from ecosystem.cli import main
+from ecosystem.experiments.sweep import run_sweep
 from ecosystem.report import BAND, ReportError, report, summarise_sweep
-from ecosystem.sweep import run_sweep
 from tests.conftest import ROOT, chain
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -106,8 +106,8 @@ def test_bad_folders_are_clear_errors(tmp_path, capsys):
 
 
 def test_the_model_layers_never_import_matplotlib():
-    code = ("import sys, ecosystem, ecosystem.model, ecosystem.run, ecosystem.sweep, "
-            "ecosystem.sensitivity; print('matplotlib' in sys.modules)")
+    code = ("import sys, ecosystem, ecosystem.model, ecosystem.run, ecosystem.experiments.sweep, "
+            "ecosystem.experiments.sensitivity; print('matplotlib' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, timeout=60, check=True)
     assert result.stdout.strip() == "False"

@@ -7,8 +7,8 @@ import pytest
 
 import ecosystem
 from ecosystem.cli import main
-from ecosystem.sensitivity import SensitivityError, sensitivity
-from ecosystem.sweep import run_sweep
+from ecosystem.experiments.sensitivity import SensitivityError, sensitivity
+from ecosystem.experiments.sweep import run_sweep
 from tests.conftest import chain
 
 # In a pure retraining chain (no people) the opinion and marker-word settings touch nothing,

@@ -19,8 +19,7 @@ import tomli_w
 
 import ecosystem
 from ecosystem.cli import main
-from ecosystem.model import TIMESERIES_SCHEMA
-from ecosystem.sweep import (
+from ecosystem.experiments.sweep import (
     SweepError,
     _on_executor,
     is_sweep_folder,
@@ -28,6 +27,7 @@ from ecosystem.sweep import (
     resume_sweep,
     run_sweep,
 )
+from ecosystem.model import TIMESERIES_SCHEMA
 from tests.conftest import ROOT, chain, run_cli
 
 GRID = {"ai.data_regime": ["replace", "accumulate"], "ai.fit_noise": [0.0, 0.5]}
@@ -262,7 +262,7 @@ def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path):
 
 
 def test_a_crashed_worker_process_fails_its_runs_and_the_pool_is_renewed():
-    from ecosystem.sweep import _OwnedPool
+    from ecosystem.experiments.sweep import _OwnedPool
     from tests.crashing import die_on_seed_three
 
     pool = _OwnedPool(2)
@@ -347,11 +347,12 @@ def test_sweep_folder_and_resume_through_the_api(tmp_path):
     assert not (tmp_path / "t").exists()
 
 
-def test_the_module_is_callable_whatever_was_imported_first():
-    import ecosystem.sweep as module
+def test_ecosystem_sweep_is_the_function_whatever_was_imported_first():
+    import ecosystem.experiments.sweep as module
 
     table = ecosystem.sweep(small(1))
-    assert module(small(1)).equals(table)
+    assert ecosystem.sweep is module.sweep
+    assert module.sweep(small(1)).equals(table)
 
 
 def test_the_ready_scenario_runs_as_a_sweep():

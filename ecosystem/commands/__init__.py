@@ -1,4 +1,4 @@
-"""Subcommands of ``ecosystem`` beyond ``run`` and ``check``, one module each.
+"""The subcommands of ``ecosystem``, one module each (``cli.py`` only parses and dispatches).
 
 Each module defines ``register(subparsers)``, which adds its subcommand with a ``handler``;
 modules import their heavy dependencies inside the handler, so the command starts quickly.

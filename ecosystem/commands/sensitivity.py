@@ -30,8 +30,8 @@ def register(subparsers) -> None:
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """``ecosystem sensitivity``: compute, print and write the indices."""
     from ecosystem.cli import UsageError
-    from ecosystem.sensitivity import SensitivityError, format_result, sensitivity
-    from ecosystem.sweep import SweepError, is_sweep_folder, load_plan
+    from ecosystem.experiments.sensitivity import SensitivityError, format_result, sensitivity
+    from ecosystem.experiments.sweep import SweepError, is_sweep_folder, load_plan
 
     folder = Path(args.folder)
     if not folder.is_dir():

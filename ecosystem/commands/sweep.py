@@ -87,9 +87,8 @@ def _connect(address: str):
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``ecosystem sweep``: run or resume a sweep, print a summary and the folder."""
-    from ecosystem.cli import UsageError, _load
-    from ecosystem.folders import check_output_folder
-    from ecosystem.sweep import (
+    from ecosystem.cli import UsageError, load_with_sets
+    from ecosystem.experiments.sweep import (
         SweepError,
         describe_plan,
         is_sweep_folder,
@@ -98,6 +97,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         resume_sweep,
         run_sweep,
     )
+    from ecosystem.folders import check_output_folder
 
     _check_arguments(args)
     try:
@@ -110,7 +110,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                                  "manifest.json and plan.json)")
             plan = load_plan(folder)
         else:
-            scenario = _load(args.scenario, args.set)
+            scenario = load_with_sets(args.scenario, args.set)
             plan = plan_sweep(scenario)  # every run checked before anything is written
             if args.out:
                 folder = Path(args.out)
@@ -142,7 +142,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _print_summary(plan, summary, shape: str) -> None:
-    from ecosystem.sweep import format_seconds
+    from ecosystem.experiments.sweep import format_seconds
 
     sc = plan.scenario
     print(f"{sc.scenario.name}: {shape}, {sc.scenario.steps} steps each, "

@@ -30,11 +30,9 @@ import json
 import multiprocessing
 import os
 import socket
-import sys
 import tempfile
 import time
 import traceback
-import types
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -43,8 +41,8 @@ from typing import Any
 
 import polars as pl
 
+from ecosystem.experiments.plan import Plan, plan_sweep
 from ecosystem.folders import check_output_folder, staged_file, staged_folder, utc_now
-from ecosystem.plan import Plan, plan_sweep
 from ecosystem.scenario import Scenario, load_scenario
 
 __all__ = [
@@ -664,18 +662,3 @@ def describe_plan(plan: Plan) -> str:
         parts.append(f"{plan.n_points} {plan.design} points over {len(plan.range_keys)} ranges")
     parts.append(f"{plan.replicates} replicate{'s' if plan.replicates != 1 else ''}")
     return f"{plan.n_runs} run{'s' if plan.n_runs != 1 else ''}: {' × '.join(parts)}"
-
-
-class _CallableModule(types.ModuleType):
-    """The module ``ecosystem.sweep``, callable as :func:`sweep`.
-
-    ``ecosystem.sweep(sc)`` is the contract (DESIGN.md §4), but importing this submodule makes
-    ``ecosystem.sweep`` the module itself; a callable module keeps both spellings working
-    whatever was imported first.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> pl.DataFrame:
-        return sweep(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

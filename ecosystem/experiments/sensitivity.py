@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ecosystem.experiments.plan import Plan, salib_problem
+from ecosystem.experiments.sweep import RESULTS, load_plan
 from ecosystem.folders import staged_file
-from ecosystem.plan import Plan, salib_problem
-from ecosystem.sweep import RESULTS, load_plan
 
 __all__ = ["METHODS", "SensitivityError", "SensitivityResult", "sensitivity"]
 

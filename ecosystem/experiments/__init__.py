@@ -1,0 +1,5 @@
+"""Everything that runs the model many times.
+
+``sweep`` (the engine: a plan of runs on any executor, saved as they finish, resumable),
+``plan`` (grids, designs and seeds), ``sensitivity`` (SALib indices over a sweep's results).
+"""
