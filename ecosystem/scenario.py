@@ -250,17 +250,18 @@ class GptWords(Section):
                                 f"({', '.join(self.words)})")
             elif not (math.isfinite(ratio) and 0 < ratio <= 10_000):
                 problems.append(f"ai_preference.{word} must be > 0 and ≤ 10000, got {ratio}")
-        missing = [w for w in self.words
-                   if w not in self.ai_preference and w not in PUBLISHED_AI_PREFERENCE]
-        if missing:
-            problems.append(f"ai_preference: no published ratio for {missing}; give one, e.g. "
-                            f"[gpt_words.ai_preference] {missing[0]} = 10.0")
-        if not problems and tuple(self.words) != DEFAULT_WORDS:
+        if not bad and tuple(self.words) != DEFAULT_WORDS:
             unknown = [w for w, f in zip(self.words, base_frequencies(tuple(self.words)),
                                          strict=True) if f <= 0]
             if unknown:
                 problems.append(f"words: {unknown} have no English frequency in wordfreq; "
                                 "choose words wordfreq knows")
+            bad = unknown
+        missing = [w for w in self.words if w not in bad
+                   and w not in self.ai_preference and w not in PUBLISHED_AI_PREFERENCE]
+        if missing:
+            problems.append(f"ai_preference: no published ratio for {missing}; give one, e.g. "
+                            f"[gpt_words.ai_preference] {missing[0]} = 10.0")
         if problems:
             raise ValueError("\n".join(problems))
         return self

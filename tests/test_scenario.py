@@ -19,6 +19,16 @@ from ecosystem.scenario import ScenarioError, flat_keys, load_scenario, parse_ov
         ({"ai": {"training_docs": "some"}}, "ai.training_docs"),
         ({"sweep": {"grid": {"ai.nope": [1]}}}, "'ai.nope' is not a scenario key"),
         ({"population": {"ai_users": 1.5}}, "population.ai_users"),
+        ({"gpt_words": {"words": ["delve", "xyzzyq"]}}, "['xyzzyq'] have no English frequency"),
+        ({"gpt_words": {"words": ["delve", "tapestry"]}},
+         "ai_preference: no published ratio for ['tapestry']"),
+        ({"gpt_words": {"ai_preference": {"foo": 2.0}}}, "ai_preference.foo: 'foo' is not in"),
+        ({"gpt_words": {"ai_preference": {"delve": 0.0}}}, "ai_preference.delve must be > 0"),
+        ({"gpt_words": {"words": ["delve", "delve"]}}, "['delve'] appear more than once"),
+        ({"gpt_words": {"human_rate": "books"}}, "gpt_words.human_rate"),
+        ({"measurement": {"classifier_false_negative": 2.0}},
+         "measurement.classifier_false_negative"),
+        ({"measurement": {"nope": 1}}, "measurement.nope: unknown key"),
     ],
 )
 def test_bad_input_names_the_key(data, needle):

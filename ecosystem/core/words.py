@@ -161,13 +161,14 @@ def make_vocabulary(
         raise ValueError(f"gpt_words.ai_preference: no published ratio for {missing}; give one")
     house = human * preference
     house_rate = float(house.sum()) if ai_rate == "ai_preference" else float(ai_rate)
-    total_human = float(human.sum())
+    # a given baseline is kept exactly (the rescaled rates sum to it up to rounding)
+    total_human = float(human.sum()) if human_rate == "wordfreq" else float(human_rate)
     return Vocabulary(
         words=words,
         human=human,
         preference=preference,
-        human_profile=human / total_human if total_human > 0 else np.full(len(words),
-                                                                           1 / len(words)),
+        human_profile=human / human.sum() if human.sum() > 0 else np.full(len(words),
+                                                                          1 / len(words)),
         ai_profile=house / house.sum() if house.sum() > 0 else np.full(len(words),
                                                                        1 / len(words)),
         human_rate=total_human,
