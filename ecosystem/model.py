@@ -42,7 +42,7 @@ from ecosystem.core.measure import (
 )
 from ecosystem.core.metrics import model_metrics, people_metrics, upload_metrics, word_rates
 from ecosystem.core.scrape import ScrapeParams
-from ecosystem.core.words import Vocabulary, make_vocabulary, word_counts
+from ecosystem.core.words import Vocabulary, make_vocabulary, word_occurrence
 from ecosystem.scenario import Scenario, ScenarioError
 from ecosystem.social import build_graph
 
@@ -363,7 +363,7 @@ class EcosystemModel(mesa.Model):
     def _measure(self, now: int, uploads: Docs, writer: ModelState) -> dict:
         """The field's estimates of the AI share of this step's uploads (``[measurement]``).
 
-        A crawl sample of the uploads gets marker-word counts; the classifier labels it, the
+        A crawl sample of the uploads gets its marker-word occurrence; the classifier labels it, the
         excess-vocabulary bound compares its window with the pre-AI counterfactual, and the
         distributional MLE weighs it between the human reference (the vocabulary's base
         rates) and the AI reference (the rates of the generation that wrote this step).
@@ -376,14 +376,14 @@ class EcosystemModel(mesa.Model):
             is_ai = uploads.origin[chosen] != HUMAN
         else:
             gpt_rate, gpt_ai, is_ai = uploads.gpt_rate, uploads.gpt_ai, uploads.origin != HUMAN
-        counts = word_counts(vocab, gpt_rate, gpt_ai, m.document_words, rng)
-        self._occurrence.append(Occurrence.of(counts))
+        present = word_occurrence(vocab, gpt_rate, gpt_ai, m.document_words, rng)
+        self._occurrence.append(Occurrence.of(present))
         labels = classify(is_ai, m.classifier_false_positive, m.classifier_false_negative, rng)
         excess, excess_se = self._excess_vocabulary(now)
         p_human = occurrence_probabilities(vocab.human, m.document_words)
         q_ai = occurrence_probabilities(vocab.per_word(writer.gpt_rate, writer.gpt_ai),
                                         m.document_words)
-        estimate, estimate_se = distributional_mle(counts > 0, p_human, q_ai, m.bootstrap, rng)
+        estimate, estimate_se = distributional_mle(present, p_human, q_ai, m.bootstrap, rng)
         return {
             "ai_share_detected": classifier_share(labels),
             "excess_vocabulary": excess,

@@ -2,7 +2,7 @@
 
 The model knows the true AI share of every step's uploads (``ai_share``); no study can observe
 that. These are the three ways the field measures it, applied to a crawl sample of the uploads
-with each document's marker-word counts (:func:`ecosystem.core.words.word_counts`):
+with the marker words each document contains (:func:`ecosystem.core.words.word_occurrence`):
 
 - :func:`classifier_share`: a detector labels each document (Graphite's Common Crawl study);
 - :func:`excess_vocabulary`: the excess of marker-word frequencies over a counterfactual
@@ -78,10 +78,10 @@ class Occurrence:
     any_word: int
 
     @classmethod
-    def of(cls, counts: np.ndarray) -> Occurrence:
-        """Summarise a (documents × words) count matrix."""
-        present = counts > 0
-        return cls(docs=int(counts.shape[0]),
+    def of(cls, present: np.ndarray) -> Occurrence:
+        """Summarise a (documents × words) occurrence matrix (or count matrix)."""
+        present = np.asarray(present) > 0
+        return cls(docs=int(present.shape[0]),
                    words=np.count_nonzero(present, axis=0).astype(np.int64),
                    any_word=int(np.count_nonzero(present.any(axis=1))))
 
@@ -182,7 +182,8 @@ def excess_vocabulary_reference(
 def occurrence_probabilities(rates: np.ndarray, document_words: int) -> np.ndarray:
     """Chance that a document contains each word at least once: ``1 − exp(−L · rate / 1000)``.
 
-    ``rates`` are per 1,000 words; counts are Poisson (:func:`ecosystem.core.words.word_counts`).
+    ``rates`` are per 1,000 words; counts are Poisson
+    (:func:`ecosystem.core.words.word_occurrence`).
     """
     return -np.expm1(-np.asarray(rates, dtype=np.float64) * (document_words / 1000.0))
 
@@ -195,27 +196,54 @@ def _log_ratios(patterns: np.ndarray, p_human: np.ndarray, q_ai: np.ndarray) -> 
     return np.where(patterns, present, absent).sum(axis=1)
 
 
-def _score(alpha: np.ndarray, log_ratio: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """d/dα of Σ w log((1 − α) P + α Q), per row of ``weights`` (rows: resamples)."""
-    e = np.exp(-np.abs(log_ratio))  # R or 1/R, whichever is ≤ 1, without overflow
-    a = alpha[:, None]
-    above = log_ratio > 0
-    term = np.where(above, (1 - e) / ((1 - a) * e + a), (e - 1) / (1 - a + a * e))
-    return (weights * term).sum(axis=1)
+def _score(alpha: np.ndarray, excess: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """d/dα of Σ w log((1 − α) P + α Q), per row of ``weights`` (rows: resamples).
+
+    ``excess`` is ``Q/P − 1`` of each pattern: the score is ``Σ w (R − 1) / (1 + α (R − 1))``.
+    """
+    return (weights * (excess / (1.0 + alpha[:, None] * excess))).sum(axis=1)
 
 
-def _solve(log_ratio: np.ndarray, weights: np.ndarray, iterations: int = 60) -> np.ndarray:
-    """The maximising α in [0, 1] for each row of ``weights`` (bisection on the score)."""
+def _solve(log_ratio: np.ndarray, weights: np.ndarray, iterations: int = 50) -> np.ndarray:
+    """The maximising α in [0, 1] for each row of ``weights`` (bisection on the score).
+
+    The score decreases in α (the log-likelihood is concave), so α = 0 if it is ≤ 0 there,
+    α = 1 if it is ≥ 0 there, else its root, to 2⁻⁵⁰.
+    """
+    # a likelihood ratio past e^700 is as decisive as infinity and stays finite
+    excess = np.expm1(np.clip(log_ratio, -700.0, 700.0))
     rows = weights.shape[0]
     low, high = np.zeros(rows), np.ones(rows)
-    at_zero = _score(low, log_ratio, weights) <= 0
-    at_one = _score(high, log_ratio, weights) >= 0
+    at_zero = _score(low, excess, weights) <= 0
+    at_one = _score(high, excess, weights) >= 0
     for _ in range(iterations):
         mid = 0.5 * (low + high)
-        up = _score(mid, log_ratio, weights) > 0
+        up = _score(mid, excess, weights) > 0
         low = np.where(up, mid, low)
         high = np.where(up, high, mid)
     return np.where(at_zero, 0.0, np.where(at_one, 1.0, 0.5 * (low + high)))
+
+
+def _patterns(present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a boolean matrix and how often each occurs.
+
+    Rows are packed into bytes and compared as one opaque record each (``np.unique`` along an
+    axis is many times slower).
+    """
+    n_words = present.shape[1]
+    packed = np.packbits(present, axis=1)
+    width = packed.shape[1]
+    if width <= 8:
+        # up to 64 words: each row is one 64-bit integer, and integers sort fast
+        padded = np.zeros((packed.shape[0], 8), dtype=np.uint8)
+        padded[:, :width] = packed
+        keys, counts = np.unique(padded.view(np.uint64).reshape(-1), return_counts=True)
+        rows = keys.view(np.uint8).reshape(-1, 8)[:, :width]
+    else:
+        record = np.ascontiguousarray(packed).view(np.dtype((np.void, width)))
+        keys, counts = np.unique(record.reshape(-1), return_counts=True)
+        rows = keys.view(np.uint8).reshape(-1, width)
+    return np.unpackbits(rows, axis=1, count=n_words).astype(bool), counts
 
 
 def distributional_mle(
@@ -252,7 +280,7 @@ def distributional_mle(
     n = present.shape[0]
     if n == 0:
         return None, None
-    patterns, counts = np.unique(np.asarray(present, dtype=bool), axis=0, return_counts=True)
+    patterns, counts = _patterns(np.asarray(present, dtype=bool))
     log_ratio = _log_ratios(patterns, p_human, q_ai)
     alpha = float(_solve(log_ratio, counts[None, :].astype(np.float64))[0])
     if bootstrap < 2:

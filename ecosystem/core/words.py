@@ -35,6 +35,7 @@ Speer, wordfreq (Zenodo, version 3), the English word frequencies.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,42 +177,44 @@ def make_vocabulary(
     )
 
 
-def word_counts(
+def word_occurrence(
     vocabulary: Vocabulary,
     gpt_rate: np.ndarray,
     gpt_ai: np.ndarray,
     document_words: int,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """Draw each document's count of each marker word.
+    """Draw which marker words each document contains.
 
     A document of ``document_words`` words uses word w a Poisson number of times with mean
-    ``document_words × rate_w / 1000`` (its per-word rates from its ``gpt_rate`` and
-    ``gpt_ai``), independently across words.
+    ``λ = document_words × rate_w / 1000`` (its per-word rates from its ``gpt_rate`` and
+    ``gpt_ai``), independently across words. The estimators need only whether the count is
+    positive, so that is what is drawn: one uniform per document and word, below
+    ``P(count > 0) = 1 − exp(−λ)``.
 
     Returns
     -------
-    ndarray of uint16 (n, V)
+    ndarray of bool (n, V)
     """
     mean = vocabulary.per_word(gpt_rate, gpt_ai) * (document_words / 1000.0)
-    counts = rng.poisson(mean)
-    return np.minimum(counts, np.iinfo(np.uint16).max).astype(np.uint16)
+    return rng.random(mean.shape) < -np.expm1(-mean)
 
 
-def word_counts_reference(
+def word_occurrence_reference(
     vocabulary: Vocabulary,
     gpt_rate: list[float],
     gpt_ai: list[float],
     document_words: int,
     rng: np.random.Generator,
-) -> list[list[int]]:
-    """Slow, obvious per-document, per-word version of :func:`word_counts` (same draws)."""
+) -> list[list[bool]]:
+    """Slow, obvious per-document, per-word version of :func:`word_occurrence` (same draws)."""
+    draws = rng.random((len(gpt_rate), vocabulary.size))
     rows = []
-    for g, a in zip(gpt_rate, gpt_ai, strict=True):
+    for i, (g, a) in enumerate(zip(gpt_rate, gpt_ai, strict=True)):
         row = []
         for w in range(vocabulary.size):
             rate = max(g - a, 0.0) * vocabulary.human_profile[w] + a * vocabulary.ai_profile[w]
-            row.append(rate * document_words / 1000.0)
+            mean = rate * document_words / 1000.0
+            row.append(bool(draws[i, w] < 1.0 - math.exp(-mean)))
         rows.append(row)
-    counts = rng.poisson(np.array(rows).reshape(len(rows), vocabulary.size))
-    return [[int(c) for c in row] for row in counts]
+    return rows

@@ -16,7 +16,7 @@ from ecosystem.core.measure import (
     excess_vocabulary_reference,
     occurrence_probabilities,
 )
-from ecosystem.core.words import DEFAULT_WORDS, make_vocabulary, word_counts
+from ecosystem.core.words import DEFAULT_WORDS, make_vocabulary, word_occurrence
 
 Z = 4.0
 LENGTH = 300
@@ -28,7 +28,7 @@ def planted_web(vocab, n, share, rng, ai_rate=None):
     house = vocab.house_rate if ai_rate is None else ai_rate
     g = np.where(is_ai, house, vocab.human_rate)
     a = np.where(is_ai, house, 0.0)
-    return is_ai, word_counts(vocab, g, a, LENGTH, rng)
+    return is_ai, word_occurrence(vocab, g, a, LENGTH, rng)
 
 
 def test_classifier_recovers_the_planted_share_through_its_error_rates():
@@ -117,9 +117,9 @@ def test_distributional_mle_recovers_the_planted_share(share):
     is_ai, counts = planted_web(vocab, 20_000, share, rng)
     p = occurrence_probabilities(vocab.human, LENGTH)
     q = occurrence_probabilities(vocab.house_rate * vocab.ai_profile, LENGTH)
-    alpha, se = distributional_mle(counts > 0, p, q, 200, rng)
+    alpha, se = distributional_mle(counts, p, q, 200, rng)
     true = is_ai.mean()
-    fisher = fisher_se(counts > 0, p, q, max(true, 0.02))
+    fisher = fisher_se(counts, p, q, max(true, 0.02))
     assert abs(alpha - true) <= Z * fisher
     if share > 0:
         assert se == pytest.approx(fisher, rel=0.35)
@@ -131,8 +131,8 @@ def test_distributional_mle_equals_reference():
     _, counts = planted_web(vocab, 1500, 0.3, rng, ai_rate=3.0)
     p = occurrence_probabilities(vocab.human, LENGTH)
     q = occurrence_probabilities(3.0 * vocab.ai_profile, LENGTH)
-    alpha, _ = distributional_mle(counts > 0, p, q, 0, rng)
-    slow = distributional_mle_reference((counts > 0).tolist(), list(p), list(q))
+    alpha, _ = distributional_mle(counts, p, q, 0, rng)
+    slow = distributional_mle_reference((counts).tolist(), list(p), list(q))
     assert alpha == pytest.approx(slow, abs=1e-6)
     assert distributional_mle(np.zeros((0, 3), bool), p[:3], q[:3], 10, rng) == (None, None)
 
@@ -173,3 +173,15 @@ def test_excess_vocabulary_is_a_lower_bound_on_the_models_web():
     fp, fn = sc.measurement.classifier_false_positive, sc.measurement.classifier_false_negative
     assert last["ai_share_detected"] == pytest.approx(fp + (1 - fp - fn) * last["ai_share"],
                                                       abs=0.03)
+
+
+@pytest.mark.parametrize("n_words", [3, 12, 64, 70])
+def test_patterns_equal_numpy_unique_rows(n_words):
+    from ecosystem.core.measure import _patterns
+
+    present = np.random.default_rng(n_words).random((3000, n_words)) < 0.08
+    patterns, counts = _patterns(present)
+    order = np.lexsort(patterns.T[::-1])
+    rows, expected = np.unique(present, axis=0, return_counts=True)
+    np.testing.assert_array_equal(patterns[order], rows)
+    np.testing.assert_array_equal(counts[order], expected)

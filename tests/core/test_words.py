@@ -10,8 +10,8 @@ from ecosystem.core.words import (
     DEFAULT_WORDS,
     PUBLISHED_AI_PREFERENCE,
     make_vocabulary,
-    word_counts,
-    word_counts_reference,
+    word_occurrence,
+    word_occurrence_reference,
 )
 from ecosystem.model import EcosystemModel
 from ecosystem.social import barabasi_albert
@@ -43,13 +43,13 @@ def test_overrides_and_rescaling_keep_proportions():
                                (house / vocab.human / vocab.preference)[0])
 
 
-def test_word_counts_equal_the_per_document_reference():
+def test_word_occurrence_equals_the_per_document_reference():
     vocab = make_vocabulary(DEFAULT_WORDS, {})
     rng = np.random.default_rng(3)
     g = rng.exponential(0.5, 200)
     a = g * rng.random(200)
-    fast = word_counts(vocab, g, a, 400, np.random.default_rng(9))
-    slow = word_counts_reference(vocab, list(g), list(a), 400, np.random.default_rng(9))
+    fast = word_occurrence(vocab, g, a, 400, np.random.default_rng(9))
+    slow = word_occurrence_reference(vocab, list(g), list(a), 400, np.random.default_rng(9))
     np.testing.assert_array_equal(fast, np.array(slow))
 
 
