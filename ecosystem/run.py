@@ -40,11 +40,22 @@ def _git_commit() -> str | None:
 
 
 def manifest_base() -> dict[str, Any]:
-    """Version, git commit and platform facts shared by run and sweep manifests."""
+    """Version, git commit and platform facts shared by run and sweep manifests.
+
+    ``wordfreq_version`` is there because the marker words' human base rates are read from the
+    installed ``wordfreq`` package.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
     from ecosystem import __version__
 
+    try:
+        wordfreq_version = version("wordfreq")
+    except PackageNotFoundError:  # pragma: no cover - a dependency
+        wordfreq_version = None
     return {
         "ecosystem_version": __version__,
+        "wordfreq_version": wordfreq_version,
         "git_commit": _git_commit(),
         "python": platform.python_version(),
         "platform": platform.platform(),
