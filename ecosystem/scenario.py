@@ -524,12 +524,25 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a copy of raw scenario data with dotted keys set; unknown keys are errors."""
+    """Return a copy of raw scenario data with dotted keys set; unknown keys are errors.
+
+    One word's AI preference ratio can be set on its own: ``gpt_words.ai_preference.delve``.
+    """
     known = set(flat_keys())
     out = {section: dict(values) if isinstance(values, Mapping) else values
            for section, values in data.items()}
     errors = []
     for dotted, value in overrides.items():
+        table, _, entry = dotted.rpartition(".")
+        if dotted not in known and table == "gpt_words.ai_preference" and entry:
+            # one word's ratio: gpt_words.ai_preference.delve = 25.0
+            section = out.get("gpt_words", {})
+            section = dict(section) if isinstance(section, Mapping) else {}
+            ratios = section.get("ai_preference", {})
+            section["ai_preference"] = {**(ratios if isinstance(ratios, Mapping) else {}),
+                                        entry: value}
+            out["gpt_words"] = section
+            continue
         if dotted not in known:
             section = dotted.split(".", 1)[0]
             if section in SECTIONS:

@@ -47,6 +47,16 @@ def test_overrides_are_checked_and_applied():
     assert parse_override('content.type_weights=[1, 2]') == ("content.type_weights", [1, 2])
 
 
+def test_one_words_ratio_can_be_overridden_by_its_dotted_key():
+    sc = load_scenario({"gpt_words": {"ai_preference": {"realm": 3.0}}},
+                       overrides={"gpt_words.ai_preference.delve": 25.0})
+    assert sc.gpt_words.ai_preference == {"realm": 3.0, "delve": 25.0}
+    assert parse_override("gpt_words.ai_preference.delve=25.0") == (
+        "gpt_words.ai_preference.delve", 25.0)
+    with pytest.raises(ScenarioError, match="ai_preference.nope: 'nope' is not in"):
+        load_scenario({}, overrides={"gpt_words.ai_preference.nope": 2.0})
+
+
 def test_resolved_toml_round_trips():
     sc = load_scenario({"content": {"type_weights": [3.0] * 20}, "ai": {"capacity": 7}})
     import tomllib
