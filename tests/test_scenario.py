@@ -53,7 +53,7 @@ def test_one_words_ratio_can_be_overridden_by_its_dotted_key():
     assert sc.gpt_words.ai_preference == {"realm": 3.0, "delve": 25.0}
     assert parse_override("gpt_words.ai_preference.delve=25.0") == (
         "gpt_words.ai_preference.delve", 25.0)
-    with pytest.raises(ScenarioError, match="ai_preference.nope: 'nope' is not in"):
+    with pytest.raises(ScenarioError, match=r"ai_preference\.nope: 'nope' is not in"):
         load_scenario({}, overrides={"gpt_words.ai_preference.nope": 2.0})
 
 
