@@ -60,14 +60,14 @@ CASES: dict[str, tuple[str, dict, int, str]] = {
 
 
 def tables(name: str) -> dict[str, pl.DataFrame]:
-    """The timeseries, generations and humans tables of one case."""
+    """The timeseries, generations, humans and words tables of one case."""
     path, overrides, seed, people_step = CASES[name]
     sc = ecosystem.load_scenario(SCENARIOS / path, overrides=overrides)
     model = EcosystemModel(sc, seed, people_step=people_step)
     for _ in range(sc.scenario.steps):
         model.step()
     return {"timeseries": model.timeseries(), "generations": model.generations(),
-            "humans": model.humans()}
+            "humans": model.humans(), "words": model.words()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.action == "save":
                 path.parent.mkdir(parents=True, exist_ok=True)
                 frame.write_parquet(path)
+                continue
+            if not path.exists():
+                failed += 1
+                print(f"{'NOT SAVED':9} {name} {table}")
                 continue
             same = frame.equals(pl.read_parquet(path))
             failed += not same

@@ -27,7 +27,7 @@ from ecosystem.core.corpus import Docs, initial_corpus, make_culture  # noqa: E4
 from ecosystem.core.curate import CurationParams, best_of_n, best_of_n_reference, score  # noqa: E402
 from ecosystem.core.decode import DecodingParams, decode_reference  # noqa: E402
 from ecosystem.core.fit import FitParams, fit, fit_reference  # noqa: E402
-from ecosystem.model import EcosystemModel  # noqa: E402
+from ecosystem.model import EcosystemModel, vocabulary  # noqa: E402
 
 SCENARIOS = ROOT / "scenarios"
 BASELINE = SCENARIOS / "baseline.toml"
@@ -159,7 +159,7 @@ def core_generation(docs: int, repeats: int, reference_docs: int) -> dict:
     culture = make_culture(content.types, content.type_weights, content.zipf_exponent,
                            content.dims, content.type_spread, content.type_std, rng)
     corpus = initial_corpus(culture, docs, content.quality_mean, content.quality_std,
-                            base.gpt_words.human_rate, base.gpt_words.human_rate_spread, rng)
+                            vocabulary(base).human_rate, base.gpt_words.human_rate_spread, rng)
     setup = time.perf_counter() - start
     params = FitParams(capacity=40, min_count=3)
     decoding = DecodingParams(method="top_p", top_p=0.9)

@@ -27,18 +27,29 @@ from ecosystem.agents.people import (
     write_posts,
 )
 from ecosystem.agents.per_agent import build_persons, step_per_agent
-from ecosystem.core.corpus import Corpus, Docs, initial_corpus, make_culture
+from ecosystem.core.corpus import HUMAN, Corpus, Docs, initial_corpus, make_culture
 from ecosystem.core.curate import CurationParams
 from ecosystem.core.decode import DecodingParams
-from ecosystem.core.fit import FitParams, fit, learned_types
-from ecosystem.core.metrics import model_metrics, people_metrics, upload_metrics
+from ecosystem.core.fit import FitParams, ModelState, fit, learned_types
+from ecosystem.core.measure import (
+    Occurrence,
+    classifier_share,
+    classify,
+    counterfactual,
+    distributional_mle,
+    excess_vocabulary,
+    occurrence_probabilities,
+)
+from ecosystem.core.metrics import model_metrics, people_metrics, upload_metrics, word_rates
 from ecosystem.core.scrape import ScrapeParams
+from ecosystem.core.words import Vocabulary, make_vocabulary, word_occurrence
 from ecosystem.scenario import Scenario, ScenarioError
 from ecosystem.social import build_graph
 
 STREAMS = ("mesa", "culture", "corpus", "network", "people", "writing", "reading", "training",
-           "scraping")
-"""Independent random streams, one spawned ``SeedSequence`` child each, in this order."""
+           "scraping", "measurement")
+"""Independent random streams, one spawned ``SeedSequence`` child each, in this order (a child
+depends only on its position, so a stream added at the end leaves the others unchanged)."""
 
 MODEL_SCHEMA: dict[str, pl.DataType] = {
     "model_richness": pl.Int64,
@@ -67,8 +78,22 @@ TIMESERIES_SCHEMA: dict[str, pl.DataType] = {
     "neutral_share_users": pl.Float64,
     "neutral_share_nonusers": pl.Float64,
     "stance_std": pl.Float64,
+    "ai_share_detected": pl.Float64,
+    "excess_vocabulary": pl.Float64,
+    "excess_vocabulary_se": pl.Float64,
+    "ai_share_estimated": pl.Float64,
+    "ai_share_estimated_se": pl.Float64,
 }
 """Columns of ``timeseries.parquet``, in order (DESIGN.md §4)."""
+
+WORDS_SCHEMA: dict[str, pl.DataType] = {
+    "step": pl.Int64,
+    "word": pl.String,
+    "rate_ai": pl.Float64,
+    "rate_users": pl.Float64,
+    "rate_nonusers": pl.Float64,
+}
+"""Columns of ``words.parquet``: one row per step and marker word, rates per million words."""
 
 GENERATIONS_SCHEMA: dict[str, pl.DataType] = {
     "generation": pl.Int64,
@@ -89,6 +114,12 @@ _NO_PEOPLE = dict.fromkeys(
 )
 
 
+def vocabulary(scenario: Scenario) -> Vocabulary:
+    """The marker-word vocabulary of a scenario (``[gpt_words]``), base rates from wordfreq."""
+    words = scenario.gpt_words
+    return make_vocabulary(words.words, words.ai_preference, words.human_rate, words.ai_rate)
+
+
 def fit_params(scenario: Scenario) -> FitParams:
     """The lab's training parameters from a scenario."""
     ai = scenario.ai
@@ -98,7 +129,7 @@ def fit_params(scenario: Scenario) -> FitParams:
         fit_noise=ai.fit_noise,
         artifact_gain=ai.artifact_gain,
         artifact_quality_cost=ai.artifact_quality_cost,
-        house_rate=scenario.gpt_words.ai_rate,
+        house_rate=vocabulary(scenario).house_rate,
         house_weight=scenario.gpt_words.house_weight,
         neutral_pull=scenario.opinion.ai_neutral_pull,
     )
@@ -169,9 +200,10 @@ class EcosystemModel(mesa.Model):
             content.type_spread, content.type_std, self.rngs["culture"],
         )
         self.n_types = self.culture.types
+        self.vocabulary = vocabulary(scenario)
         original = initial_corpus(
             self.culture, content.initial_docs, content.quality_mean, content.quality_std,
-            scenario.gpt_words.human_rate, scenario.gpt_words.human_rate_spread,
+            self.vocabulary.human_rate, scenario.gpt_words.human_rate_spread,
             self.rngs["corpus"],
         )
         self.corpus = Corpus(content.dims, capacity=self._expected_docs())
@@ -187,6 +219,8 @@ class EcosystemModel(mesa.Model):
 
         self._rows: list[dict] = []
         self._generation_rows: list[dict] = []
+        self._word_rows: list[dict] = []
+        self._occurrence: list[Occurrence] = []
         counts = np.bincount(original.type, minlength=self.n_types)
         if not learned_types(counts, self.fit_params.capacity, self.fit_params.min_count).any():
             raise ScenarioError(
@@ -198,7 +232,7 @@ class EcosystemModel(mesa.Model):
         state = fit(original, self.n_types, self.fit_params, self.rngs["training"], generation=0)
         self.current = AIModel(self, state, trained_at=0)
         self._record_generation()
-        self._record(0, original)
+        self._record(0, original, state)
 
     # -- set-up ---------------------------------------------------------------------------------
     def _expected_docs(self) -> int:
@@ -212,7 +246,8 @@ class EcosystemModel(mesa.Model):
         if n == 0:
             return None
         graph = build_graph(self.scenario.network, n, self.rngs["network"])
-        people = make_people(self.scenario, self.culture, graph, self.rngs["people"])
+        people = make_people(self.scenario, self.culture, graph, self.rngs["people"],
+                             human_rate=self.vocabulary.human_rate)
         update_adoption(people, self.scenario, 0)
         if self.people_step == "per_agent":
             self._persons = build_persons(self, people)
@@ -235,6 +270,7 @@ class EcosystemModel(mesa.Model):
         """Advance one period: write, upload, read, maybe retrain, record."""
         now = self.steps
         sc = self.scenario
+        writer = self.current.state
         uploads: list[Docs] = []
         people = self.people
         if people is not None and self.people_step == "per_agent":
@@ -258,7 +294,7 @@ class EcosystemModel(mesa.Model):
             listen(people, self.current.state, posts, sc, self.decoding, self.rngs["reading"])
         if now % sc.ai.retrain_every == 0:
             self.retrain(now)
-        self._record(now, batch)
+        self._record(now, batch, writer)
 
     def retrain(self, now: int) -> None:
         """Scrape the web by the lab's policy and fit the next generation on it.
@@ -298,7 +334,7 @@ class EcosystemModel(mesa.Model):
         }
         self._generation_rows.append(row)
 
-    def _record(self, now: int, uploads: Docs) -> None:
+    def _record(self, now: int, uploads: Docs, writer: ModelState) -> None:
         state = self.current.state
         row = {
             "step": now,
@@ -309,8 +345,76 @@ class EcosystemModel(mesa.Model):
             "artifact": state.artifact,
             "gpt_rate_ai": state.gpt_rate,
             **(self._people_metrics() if self.people is not None else _NO_PEOPLE),
+            **self._measure(now, uploads, writer),
         }
         self._rows.append({name: row[name] for name in TIMESERIES_SCHEMA})
+        self._record_words(now)
+
+    def _record_words(self, now: int) -> None:
+        people, state = self.people, self.current.state
+        rates = word_rates(
+            self.vocabulary, state.gpt_rate, state.gpt_ai,
+            None if people is None else people.gpt_rate,
+            None if people is None else people.gpt_ai,
+            None if people is None else people.ai_user,
+        )
+        self._word_rows.append({"step": now, **rates})
+
+    def _measure(self, now: int, uploads: Docs, writer: ModelState) -> dict:
+        """The field's estimates of the AI share of this step's uploads (``[measurement]``).
+
+        A crawl sample of the uploads gets its marker-word occurrence; the classifier labels it, the
+        excess-vocabulary bound compares its window with the pre-AI counterfactual, and the
+        distributional MLE weighs it between the human reference (the vocabulary's base
+        rates) and the AI reference (the rates of the generation that wrote this step).
+        """
+        m, rng, vocab = self.scenario.measurement, self.rngs["measurement"], self.vocabulary
+        n = len(uploads)
+        if m.sample_docs and n > m.sample_docs:
+            chosen = np.sort(rng.choice(n, size=m.sample_docs, replace=False))
+            gpt_rate, gpt_ai = uploads.gpt_rate[chosen], uploads.gpt_ai[chosen]
+            is_ai = uploads.origin[chosen] != HUMAN
+        else:
+            gpt_rate, gpt_ai, is_ai = uploads.gpt_rate, uploads.gpt_ai, uploads.origin != HUMAN
+        present = word_occurrence(vocab, gpt_rate, gpt_ai, m.document_words, rng)
+        self._occurrence.append(Occurrence.of(present))
+        labels = classify(is_ai, m.classifier_false_positive, m.classifier_false_negative, rng)
+        excess, excess_se = self._excess_vocabulary(now)
+        p_human = occurrence_probabilities(vocab.human, m.document_words)
+        q_ai = occurrence_probabilities(vocab.per_word(writer.gpt_rate, writer.gpt_ai),
+                                        m.document_words)
+        estimate, estimate_se = distributional_mle(present, p_human, q_ai, m.bootstrap, rng)
+        return {
+            "ai_share_detected": classifier_share(labels),
+            "excess_vocabulary": excess,
+            "excess_vocabulary_se": excess_se,
+            "ai_share_estimated": estimate,
+            "ai_share_estimated_se": estimate_se,
+        }
+
+    def _excess_vocabulary(self, now: int) -> tuple[float | None, float | None]:
+        """Kobak et al.'s bound on the window ending at ``now`` against the pre-AI period.
+
+        The pre-AI period is step 0 (the original corpus) and ``measurement.baseline_steps``
+        steps after it. With at least two windows of it, the counterfactual is projected
+        linearly from its last two windows; otherwise it is the period's frequency.
+        """
+        m = self.scenario.measurement
+        base, width, history = m.baseline_steps, m.window_steps, self._occurrence
+        if now <= base:
+            return None, None
+        n_words = self.vocabulary.size
+        observed = Occurrence.pool(history[max(base + 1, now - width + 1): now + 1], n_words)
+        if base >= 2 * width:
+            later = Occurrence.pool(history[base - width + 1: base + 1], n_words)
+            earlier = Occurrence.pool(history[base - 2 * width + 1: base - width + 1], n_words)
+            ahead = (now - base) / width
+        else:
+            later, earlier, ahead = Occurrence.pool(history[: base + 1], n_words), None, 0.0
+        if observed.docs == 0 or later.docs == 0 or (earlier is not None and earlier.docs == 0):
+            return None, None
+        q, variance = counterfactual(earlier, later, ahead)
+        return excess_vocabulary(observed, q, variance)
 
     def _people_metrics(self) -> dict:
         people = self.people
@@ -321,6 +425,18 @@ class EcosystemModel(mesa.Model):
     def timeseries(self) -> pl.DataFrame:
         """One row per step from 0 (the columns of ``timeseries.parquet``)."""
         return pl.DataFrame(self._rows, schema=TIMESERIES_SCHEMA, orient="row")
+
+    def words(self) -> pl.DataFrame:
+        """One row per step and marker word (the columns of ``words.parquet``)."""
+        if not self._word_rows:
+            return pl.DataFrame(schema=WORDS_SCHEMA)
+        v = self.vocabulary.size
+        columns = {"step": np.repeat([r["step"] for r in self._word_rows], v),
+                   "word": list(self.vocabulary.words) * len(self._word_rows)}
+        for name in ("rate_ai", "rate_users", "rate_nonusers"):
+            columns[name] = [value for r in self._word_rows
+                             for value in (r[name] if r[name] is not None else [None] * v)]
+        return pl.DataFrame(columns, schema=WORDS_SCHEMA)
 
     def generations(self) -> pl.DataFrame:
         """One row per AI generation (the columns of ``generations.parquet``)."""

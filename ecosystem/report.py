@@ -43,6 +43,9 @@ KEY_METRICS: dict[str, str] = {
     "neutral_share_users": "neutral share, AI users",
     "neutral_share_nonusers": "neutral share, non-users",
     "stance_std": "spread of stances",
+    "ai_share_detected": "AI share a classifier reports",
+    "excess_vocabulary": "excess-vocabulary lower bound",
+    "ai_share_estimated": "AI share, distributional MLE",
 }
 """The measures drawn (those measured in the folder), with their axis labels."""
 

@@ -2,8 +2,8 @@
 
 A run folder holds ``scenario.toml`` (fully resolved), ``manifest.json`` (version, seed, git
 commit, start, end, wall seconds, platform) and ``timeseries.parquet``, ``generations.parquet``,
-``humans.parquet``. It is written to a temporary sibling and renamed into place, so a folder that
-exists is complete.
+``humans.parquet``, ``words.parquet``. It is written to a temporary sibling and renamed into
+place, so a folder that exists is complete.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import polars as pl
 from tqdm.auto import tqdm
 
 from ecosystem.folders import check_output_folder, staged_folder, utc_now
-from ecosystem.model import EcosystemModel
+from ecosystem.model import WORDS_SCHEMA, EcosystemModel
 from ecosystem.scenario import Scenario, load_scenario
 
 __all__ = ["Run", "is_run_folder", "manifest_base", "simulate"]
@@ -40,11 +40,22 @@ def _git_commit() -> str | None:
 
 
 def manifest_base() -> dict[str, Any]:
-    """Version, git commit and platform facts shared by run and sweep manifests."""
+    """Version, git commit and platform facts shared by run and sweep manifests.
+
+    ``wordfreq_version`` is there because the marker words' human base rates are read from the
+    installed ``wordfreq`` package.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
     from ecosystem import __version__
 
+    try:
+        wordfreq_version = version("wordfreq")
+    except PackageNotFoundError:  # pragma: no cover - a dependency
+        wordfreq_version = None
     return {
         "ecosystem_version": __version__,
+        "wordfreq_version": wordfreq_version,
         "git_commit": _git_commit(),
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -62,8 +73,8 @@ class Run:
         The fully resolved scenario.
     seed : int
         The root seed used.
-    timeseries, generations, humans : polars.DataFrame
-        The tables described in DESIGN.md §4.
+    timeseries, generations, humans, words : polars.DataFrame
+        The tables described in DESIGN.md §4 (``words``: one row per step and marker word).
     started, finished : str
         ISO 8601 times.
     wall_seconds : float
@@ -78,6 +89,7 @@ class Run:
     finished: str = ""
     wall_seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    words: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=WORDS_SCHEMA))
 
     def manifest(self) -> dict[str, Any]:
         """The run's ``manifest.json`` content."""
@@ -115,6 +127,7 @@ class Run:
             self.timeseries.write_parquet(staging / "timeseries.parquet")
             self.generations.write_parquet(staging / "generations.parquet")
             self.humans.write_parquet(staging / "humans.parquet")
+            self.words.write_parquet(staging / "words.parquet")
         return target
 
 
@@ -167,6 +180,7 @@ def simulate(
         timeseries=model.timeseries(),
         generations=model.generations(),
         humans=model.humans(),
+        words=model.words(),
         started=started,
         finished=utc_now(),
         wall_seconds=time.perf_counter() - clock,

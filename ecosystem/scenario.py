@@ -8,6 +8,7 @@ allowed values in the field definitions, so every error names the dotted key tha
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ecosystem.core.words import DEFAULT_WORDS, PUBLISHED_AI_PREFERENCE, base_frequencies
 
 __all__ = [
     "Scenario",
@@ -27,6 +30,7 @@ __all__ = [
 ]
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
+_WORD = re.compile(r"[a-z][a-z'-]*")
 
 
 class ScenarioError(ValueError):
@@ -191,13 +195,34 @@ class Prompts(Section):
 
 
 class GptWords(Section):
-    """``[gpt_words]``: marker words such as "delve", per 1,000 words."""
+    """``[gpt_words]``: marker words such as "delve", as real words with real base rates.
 
-    human_rate: float = Field(0.5, ge=0.0, le=1000.0, description="human baseline rate")
+    ``gpt_rate`` (people, documents, models) is marker words per 1,000 words, summed over the
+    vocabulary. Each word's human base rate is its English frequency in ``wordfreq``; the AI's
+    house style uses it ``ai_preference`` times as often (published ratios by default, see
+    :data:`ecosystem.core.words.PUBLISHED_AI_PREFERENCE`).
+    """
+
+    words: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_WORDS), min_length=1, max_length=1000,
+        description="the marker words (lower case, each with an English frequency in wordfreq)",
+    )
+    ai_preference: dict[str, float] = Field(
+        default_factory=dict,
+        description="word → how many times more often the AI's house style uses it than people "
+        "(overrides the published ratio; required for a word without one)",
+    )
+    human_rate: float | Literal["wordfreq"] = Field(
+        "wordfreq", description='human baseline per 1,000 words: "wordfreq" (the words\' '
+        "English frequencies summed) or a number that rescales them",
+    )
     human_rate_spread: float = Field(
         0.3, ge=0.0, le=5.0, description="log-normal spread of people's own rates"
     )
-    ai_rate: float = Field(5.0, ge=0.0, le=1000.0, description="the AI's house-style rate")
+    ai_rate: float | Literal["ai_preference"] = Field(
+        "ai_preference", description='the AI\'s house-style rate per 1,000 words: "ai_preference" '
+        "(base rates × preference ratios, summed) or a number that rescales that profile",
+    )
     house_weight: Share = Field(
         0.5, description="how much the AI's rate follows its house style, not its training data"
     )
@@ -205,6 +230,41 @@ class GptWords(Section):
         0.08, description="how far a person's rate moves per step toward what they read and hear"
     )
     ai_exposure: Share = Field(0.5, description="share of an AI user's reading that is AI output")
+
+    @model_validator(mode="after")
+    def _words(self) -> GptWords:
+        problems = []
+        for key in ("human_rate", "ai_rate"):
+            value = getattr(self, key)
+            if not isinstance(value, str) and not (math.isfinite(value) and 0 <= value <= 1000):
+                problems.append(f"{key} must be between 0 and 1000, got {value}")
+        bad = [w for w in self.words if not _WORD.fullmatch(w)]
+        if bad:
+            problems.append(f"words: {bad} are not lower-case words (letters, ' or -)")
+        repeated = sorted({w for w in self.words if self.words.count(w) > 1})
+        if repeated:
+            problems.append(f"words: {repeated} appear more than once")
+        for word, ratio in self.ai_preference.items():
+            if word not in self.words:
+                problems.append(f"ai_preference.{word}: {word!r} is not in gpt_words.words "
+                                f"({', '.join(self.words)})")
+            elif not (math.isfinite(ratio) and 0 < ratio <= 10_000):
+                problems.append(f"ai_preference.{word} must be > 0 and ≤ 10000, got {ratio}")
+        if not bad and tuple(self.words) != DEFAULT_WORDS:
+            unknown = [w for w, f in zip(self.words, base_frequencies(tuple(self.words)),
+                                         strict=True) if f <= 0]
+            if unknown:
+                problems.append(f"words: {unknown} have no English frequency in wordfreq; "
+                                "choose words wordfreq knows")
+            bad = unknown
+        missing = [w for w in self.words if w not in bad
+                   and w not in self.ai_preference and w not in PUBLISHED_AI_PREFERENCE]
+        if missing:
+            problems.append(f"ai_preference: no published ratio for {missing}; give one, e.g. "
+                            f"[gpt_words.ai_preference] {missing[0]} = 10.0")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
 
 class Opinion(Section):
@@ -233,6 +293,43 @@ class Interventions(Section):
     detector_recall: Share = Field(0.0, description="share of AI text the lab's detector removes")
     detector_false_positive: Share = Field(
         0.0, description="share of human text the detector removes by mistake"
+    )
+
+
+class Measurement(Section):
+    """``[measurement]``: the field's estimators of the web's AI share, run on the uploads.
+
+    Each step a crawl sample of the step's uploads is measured: a Graphite-style classifier
+    (``ai_share_detected``), Kobak et al.'s excess-vocabulary lower bound
+    (``excess_vocabulary``) and Liang et al.'s distributional maximum likelihood estimate
+    (``ai_share_estimated``). See ``docs/measurement.md``.
+    """
+
+    classifier_false_positive: Share = Field(
+        0.042, description="share of human documents the classifier calls AI (Graphite: 4.2 %)"
+    )
+    classifier_false_negative: Share = Field(
+        0.006, description="share of AI documents the classifier calls human (Graphite: 0.6 %)"
+    )
+    document_words: int = Field(
+        300, ge=1, le=1_000_000, description="words per document, for its marker-word counts"
+    )
+    sample_docs: int = Field(
+        10_000, ge=0, le=100_000_000,
+        description="documents of each step's uploads measured (a crawl sample; 0: all)",
+    )
+    window_steps: int = Field(
+        12, ge=1, le=1_000_000,
+        description="excess vocabulary: steps pooled into one period (12: a year of months)",
+    )
+    baseline_steps: int = Field(
+        0, ge=0, le=1_000_000,
+        description="excess vocabulary: steps after step 0 that count as before AI (the "
+        "counterfactual's period, with the original corpus)",
+    )
+    bootstrap: int = Field(
+        200, ge=0, le=100_000,
+        description="ai_share_estimated: bootstrap resamples for its standard error (0: none)",
     )
 
 
@@ -339,6 +436,7 @@ SECTIONS: dict[str, type[Section]] = {
     "gpt_words": GptWords,
     "opinion": Opinion,
     "interventions": Interventions,
+    "measurement": Measurement,
     "sweep": Sweep,
 }
 
@@ -357,6 +455,7 @@ class Scenario(Section):
     gpt_words: GptWords = GptWords()
     opinion: Opinion = Opinion()
     interventions: Interventions = Interventions()
+    measurement: Measurement = Measurement()
     sweep: Sweep = Sweep()
 
     @model_validator(mode="after")
@@ -425,12 +524,25 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a copy of raw scenario data with dotted keys set; unknown keys are errors."""
+    """Return a copy of raw scenario data with dotted keys set; unknown keys are errors.
+
+    One word's AI preference ratio can be set on its own: ``gpt_words.ai_preference.delve``.
+    """
     known = set(flat_keys())
     out = {section: dict(values) if isinstance(values, Mapping) else values
            for section, values in data.items()}
     errors = []
     for dotted, value in overrides.items():
+        table, _, entry = dotted.rpartition(".")
+        if dotted not in known and table == "gpt_words.ai_preference" and entry:
+            # one word's ratio: gpt_words.ai_preference.delve = 25.0
+            section = out.get("gpt_words", {})
+            section = dict(section) if isinstance(section, Mapping) else {}
+            ratios = section.get("ai_preference", {})
+            section["ai_preference"] = {**(ratios if isinstance(ratios, Mapping) else {}),
+                                        entry: value}
+            out["gpt_words"] = section
+            continue
         if dotted not in known:
             section = dotted.split(".", 1)[0]
             if section in SECTIONS:

@@ -34,7 +34,7 @@ def test_run_save_writes_a_complete_folder(tmp_path):
     folder = run.save(tmp_path / "r")
     assert sorted(p.name for p in folder.iterdir()) == [
         "generations.parquet", "humans.parquet", "manifest.json", "scenario.toml",
-        "timeseries.parquet"]
+        "timeseries.parquet", "words.parquet"]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["wall_seconds"] >= 0
     assert pl.read_parquet(folder / "timeseries.parquet").equals(run.timeseries)

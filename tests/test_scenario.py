@@ -19,6 +19,16 @@ from ecosystem.scenario import ScenarioError, flat_keys, load_scenario, parse_ov
         ({"ai": {"training_docs": "some"}}, "ai.training_docs"),
         ({"sweep": {"grid": {"ai.nope": [1]}}}, "'ai.nope' is not a scenario key"),
         ({"population": {"ai_users": 1.5}}, "population.ai_users"),
+        ({"gpt_words": {"words": ["delve", "xyzzyq"]}}, "['xyzzyq'] have no English frequency"),
+        ({"gpt_words": {"words": ["delve", "tapestry"]}},
+         "ai_preference: no published ratio for ['tapestry']"),
+        ({"gpt_words": {"ai_preference": {"foo": 2.0}}}, "ai_preference.foo: 'foo' is not in"),
+        ({"gpt_words": {"ai_preference": {"delve": 0.0}}}, "ai_preference.delve must be > 0"),
+        ({"gpt_words": {"words": ["delve", "delve"]}}, "['delve'] appear more than once"),
+        ({"gpt_words": {"human_rate": "books"}}, "gpt_words.human_rate"),
+        ({"measurement": {"classifier_false_negative": 2.0}},
+         "measurement.classifier_false_negative"),
+        ({"measurement": {"nope": 1}}, "measurement.nope: unknown key"),
     ],
 )
 def test_bad_input_names_the_key(data, needle):
@@ -35,6 +45,16 @@ def test_overrides_are_checked_and_applied():
     assert parse_override("ai.window=3") == ("ai.window", 3)
     assert parse_override("ai.data_regime=replace") == ("ai.data_regime", "replace")
     assert parse_override('content.type_weights=[1, 2]') == ("content.type_weights", [1, 2])
+
+
+def test_one_words_ratio_can_be_overridden_by_its_dotted_key():
+    sc = load_scenario({"gpt_words": {"ai_preference": {"realm": 3.0}}},
+                       overrides={"gpt_words.ai_preference.delve": 25.0})
+    assert sc.gpt_words.ai_preference == {"realm": 3.0, "delve": 25.0}
+    assert parse_override("gpt_words.ai_preference.delve=25.0") == (
+        "gpt_words.ai_preference.delve", 25.0)
+    with pytest.raises(ScenarioError, match=r"ai_preference\.nope: 'nope' is not in"):
+        load_scenario({}, overrides={"gpt_words.ai_preference.nope": 2.0})
 
 
 def test_resolved_toml_round_trips():

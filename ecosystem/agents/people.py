@@ -23,7 +23,7 @@ import mesa
 import numpy as np
 import polars as pl
 
-from ecosystem.core.contagion import heard_rates, update_rates
+from ecosystem.core.contagion import heard_rates_pair, update_rates
 from ecosystem.core.corpus import HUMAN, Culture, Docs, put_rows, take_rows
 from ecosystem.core.decode import NO_PROMPT, decode
 from ecosystem.core.fit import ModelState
@@ -70,7 +70,11 @@ class People:
     style_type : int32 (n,), style_x : float32 (n, dims)
         Their own style: a type and a point in style space.
     gpt_rate : float32 (n,)
-        Marker words per 1,000 words in their speech.
+        Marker words per 1,000 words in their speech (summed over the vocabulary).
+    gpt_ai : float32 (n,)
+        The part of ``gpt_rate`` in the AI's word profile: with ``gpt_rate`` it gives their
+        rate of every marker word (:mod:`ecosystem.core.words`), 4 bytes a person for any
+        vocabulary. 0 at the start (people speak the human profile).
     stance : float32 (n,)
         Opinion on the contested question, −1 … 1.
     anchor : float32 (n,)
@@ -90,6 +94,7 @@ class People:
     anchor: np.ndarray
     posts: np.ndarray
     ai_user: np.ndarray = field(init=False)
+    gpt_ai: np.ndarray = field(init=False)
     custom_prompt: np.ndarray = field(init=False)
     creator_ids: np.ndarray = field(init=False)
     last_post_type: np.ndarray = field(init=False)
@@ -98,6 +103,7 @@ class People:
     def __post_init__(self):
         n = self.size
         self.ai_user = np.zeros(n, dtype=bool)
+        self.gpt_ai = np.zeros(n, dtype=np.float32)
         self.custom_prompt = np.zeros(n, dtype=bool)
         self.creator_ids = np.flatnonzero(self.creator)
         self.last_post_type = np.full(n, -1, dtype=np.int32)
@@ -117,8 +123,8 @@ class People:
     def nbytes(self) -> int:
         """Bytes of per-person state, the graph excluded."""
         arrays = (self.creator, self.adoption_rank, self.custom_rank, self.style_type,
-                  self.style_x, self.gpt_rate, self.stance, self.anchor, self.posts, self.ai_user,
-                  self.custom_prompt, self.last_post_type, self.last_post_x)
+                  self.style_x, self.gpt_rate, self.gpt_ai, self.stance, self.anchor, self.posts,
+                  self.ai_user, self.custom_prompt, self.last_post_type, self.last_post_x)
         return sum(a.nbytes for a in arrays)
 
     def table(self) -> pl.DataFrame:
@@ -140,9 +146,24 @@ class People:
 
 
 def make_people(
-    scenario: Scenario, culture: Culture, graph: SocialGraph, rng: np.random.Generator
+    scenario: Scenario,
+    culture: Culture,
+    graph: SocialGraph,
+    rng: np.random.Generator,
+    human_rate: float | None = None,
 ) -> People:
-    """Draw the initial population: roles, styles from the culture, rates and stances."""
+    """Draw the initial population: roles, styles from the culture, rates and stances.
+
+    Everyone's marker-word rate is ``human_rate`` (the vocabulary's human baseline; None
+    resolves it from the scenario) times their own log-normal propensity of mean 1: they
+    speak the human word profile, each word at their propensity times its base rate.
+    """
+    if human_rate is None:
+        from ecosystem.core.words import make_vocabulary
+
+        words = scenario.gpt_words
+        human_rate = make_vocabulary(words.words, words.ai_preference, words.human_rate,
+                                     words.ai_rate).human_rate
     n = graph.size
     population, content, words = scenario.population, scenario.content, scenario.gpt_words
     style_type = rng.choice(culture.types, size=n, p=culture.weights).astype(np.int32)
@@ -158,7 +179,7 @@ def make_people(
         custom_rank=rng.random(n).astype(np.float32),
         style_type=style_type,
         style_x=style_x.astype(np.float32),
-        gpt_rate=(words.human_rate * rng.lognormal(-0.5 * spread**2, spread, n)).astype(
+        gpt_rate=(human_rate * rng.lognormal(-0.5 * spread**2, spread, n)).astype(
             np.float32
         ),
         stance=stance,
@@ -225,6 +246,7 @@ def write_posts(
         quality=np.clip(rng.normal(content.quality_mean, content.quality_std, hand.size), 0, 100),
         artifact=np.zeros(hand.size),
         gpt_rate=people.gpt_rate[hand],
+        gpt_ai=people.gpt_ai[hand],
         stance=people.stance[hand],
         origin=np.full(hand.size, HUMAN),
         author=hand,
@@ -244,6 +266,7 @@ def write_posts(
     ai_posts = Docs.build(
         type=drafted.type, x=drafted.x, quality=drafted.quality, artifact=drafted.artifact,
         gpt_rate=(1 - share) * people.gpt_rate[assisted] + share * drafted.gpt_rate,
+        gpt_ai=(1 - share) * people.gpt_ai[assisted] + share * drafted.gpt_ai,
         stance=stance, origin=drafted.origin, author=assisted, step=drafted.step,
     )
     # co-writers absorb the stance of what they posted (the mean over their posts)
@@ -279,10 +302,15 @@ def listen(
 
     post_count = np.bincount(posts.author, minlength=n)
     post_rate_sum = np.bincount(posts.author, weights=posts.gpt_rate, minlength=n)
-    words, items = heard_rates(graph.indptr, graph.indices, people.gpt_rate, post_count,
-                               post_rate_sum)
+    post_ai_sum = np.bincount(posts.author, weights=posts.gpt_ai, minlength=n)
+    words, ai_words, items = heard_rates_pair(graph.indptr, graph.indices, people.gpt_rate,
+                                              people.gpt_ai, post_count, post_rate_sum,
+                                              post_ai_sum)
     new_rate = update_rates(people.gpt_rate, words, items, people.ai_user, state.gpt_rate,
                             words_cfg.ai_exposure, words_cfg.adoption)
+    # the AI-profile part follows the same linear rule (what they heard, and the model's part)
+    new_ai = update_rates(people.gpt_ai, ai_words, items, people.ai_user, state.gpt_ai,
+                          words_cfg.ai_exposure, words_cfg.adoption)
 
     new_stance = bounded_confidence(people.stance, graph.indptr, graph.indices,
                                     opinion.confidence, opinion.influence)
@@ -296,6 +324,7 @@ def listen(
 
     adopt_style(people, state, scenario, decoding, rng)
     people.gpt_rate = new_rate
+    people.gpt_ai = new_ai
     people.stance = np.clip(new_stance, -1.0, 1.0).astype(np.float32, copy=False)
 
 

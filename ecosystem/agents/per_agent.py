@@ -38,6 +38,7 @@ class Person(mesa.Agent):
         self.style_type = int(people.style_type[person])
         self.style_x = [float(v) for v in people.style_x[person]]
         self.gpt_rate = float(people.gpt_rate[person])
+        self.gpt_ai = float(people.gpt_ai[person])
         self.stance = float(people.stance[person])
         self.anchor = float(people.anchor[person])
         self.posts = 0
@@ -73,7 +74,7 @@ class Person(mesa.Agent):
         quality = min(100.0, max(0.0, rng.normal(sc.content.quality_mean, sc.content.quality_std)))
         return {"type": style, "x": [c + rng.normal(0.0, spread) for c in centre],
                 "quality": quality, "artifact": 0.0, "gpt_rate": self.gpt_rate,
-                "stance": self.stance, "origin": HUMAN}
+                "gpt_ai": self.gpt_ai, "stance": self.stance, "origin": HUMAN}
 
     def _with_ai(self, sc, rng) -> dict | None:
         model = self.model
@@ -89,6 +90,7 @@ class Person(mesa.Agent):
         return {"type": int(drafts.type[0]), "x": [float(v) for v in drafts.x[0]],
                 "quality": float(drafts.quality[0]), "artifact": float(drafts.artifact[0]),
                 "gpt_rate": (1 - share) * self.gpt_rate + share * float(drafts.gpt_rate[0]),
+                "gpt_ai": (1 - share) * self.gpt_ai + share * float(drafts.gpt_ai[0]),
                 "stance": stance, "origin": int(drafts.origin[0]), "cowritten": True}
 
     def absorb_cowritten(self) -> None:
@@ -104,21 +106,15 @@ class Person(mesa.Agent):
         model = self.model
         sc, state = model.scenario, model.current.state
         words_cfg, opinion = sc.gpt_words, sc.opinion
-        heard = []
-        for other in self.neighbours:
-            heard.append(other.gpt_rate)
-            heard.extend(post["gpt_rate"] for post in other.today)
-        rate = self.gpt_rate
-        if heard or self.ai_user:
-            if not heard:
-                target = state.gpt_rate
-            elif self.ai_user:
-                social = sum(heard) / len(heard)
-                exposure = words_cfg.ai_exposure
-                target = (1 - exposure) * social + exposure * state.gpt_rate
-            else:
-                target = sum(heard) / len(heard)
-            rate += words_cfg.adoption * (target - rate)
+        # the total rate and its AI-profile part follow the same rule
+        self.next_ai = self._listened(
+            [value for other in self.neighbours
+             for value in [other.gpt_ai, *(post["gpt_ai"] for post in other.today)]],
+            self.gpt_ai, state.gpt_ai)
+        rate = self._listened(
+            [value for other in self.neighbours
+             for value in [other.gpt_rate, *(post["gpt_rate"] for post in other.today)]],
+            self.gpt_rate, state.gpt_rate)
         self.next_rate = rate
 
         close = [other.stance for other in self.neighbours
@@ -145,9 +141,25 @@ class Person(mesa.Agent):
                     post = other.today[-1]
                     self.next_style = (post["type"], list(post["x"]))
 
+    def _listened(self, heard: list[float], rate: float, ai_rate: float) -> float:
+        """A rate after one step of listening to ``heard`` (and the model at ``ai_rate``)."""
+        words_cfg = self.model.scenario.gpt_words
+        if heard or self.ai_user:
+            if not heard:
+                target = ai_rate
+            elif self.ai_user:
+                social = sum(heard) / len(heard)
+                exposure = words_cfg.ai_exposure
+                target = (1 - exposure) * social + exposure * ai_rate
+            else:
+                target = sum(heard) / len(heard)
+            rate += words_cfg.adoption * (target - rate)
+        return rate
+
     def commit(self) -> None:
         """Apply the new state (every agent listened to the old one)."""
         self.gpt_rate, self.stance = self.next_rate, self.next_stance
+        self.gpt_ai = self.next_ai
         if self.next_style is not None:
             self.style_type, self.style_x = self.next_style
 
@@ -180,6 +192,7 @@ def step_per_agent(model: EcosystemModel, persons: list[Person], now: int) -> Do
         quality=np.array([p["quality"] for _, p in rows]),
         artifact=np.array([p["artifact"] for _, p in rows]),
         gpt_rate=np.array([p["gpt_rate"] for _, p in rows]),
+        gpt_ai=np.array([p["gpt_ai"] for _, p in rows]),
         stance=np.array([p["stance"] for _, p in rows]),
         origin=np.array([p["origin"] for _, p in rows], dtype=np.int64),
         author=np.array([i for i, _ in rows], dtype=np.int64),
@@ -189,6 +202,7 @@ def step_per_agent(model: EcosystemModel, persons: list[Person], now: int) -> Do
     people.ai_user = np.array([p.ai_user for p in persons])
     people.custom_prompt = np.array([p.custom_prompt for p in persons])
     people.gpt_rate = np.array([p.gpt_rate for p in persons], dtype=np.float32)
+    people.gpt_ai = np.array([p.gpt_ai for p in persons], dtype=np.float32)
     people.stance = np.array([p.stance for p in persons], dtype=np.float32)
     people.style_type = np.array([p.style_type for p in persons], dtype=np.int32)
     people.posts = np.array([p.posts for p in persons], dtype=np.int32)

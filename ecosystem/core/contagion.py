@@ -6,6 +6,10 @@ post a neighbour uploaded this step (the post's rate). An AI user also reads AI 
 moves a fraction ``adoption`` of the way toward the mean of what they took in. So people who use
 AI pick up the model's marker words, and people who never use it catch them from neighbours.
 
+The rule is linear, with the same weights for every marker word, so it runs on the two numbers
+that hold a person's per-word rates (:mod:`ecosystem.core.words`): the total rate and its part in
+the AI's word profile, both in one pass over the graph (:func:`heard_rates_pair`).
+
 References
 ----------
 Yakura et al., "Empirical evidence of large language model's influence on human spoken
@@ -65,6 +69,56 @@ def _heard(indptr, indices, spoken, post_count, words, items):  # pragma: no cov
         items[i] = indptr[i + 1] - indptr[i]
     # posts heard: each poster passes their count to their neighbours (the graph is undirected);
     # integer sums are exact in any order, and this reads only the few posters' lists
+    for j in range(words.shape[0]):
+        count = post_count[j]
+        if count:
+            for e in range(indptr[j], indptr[j + 1]):
+                items[indices[e]] += count
+
+
+def heard_rates_pair(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    rate: np.ndarray,
+    ai_part: np.ndarray,
+    post_count: np.ndarray,
+    post_rate_sum: np.ndarray,
+    post_ai_sum: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`heard_rates` for the total rate and its AI-profile part at once.
+
+    One pass over the neighbour lists sums both; ``words`` and ``items`` are bit for bit those
+    of :func:`heard_rates` on ``rate``, and ``ai_words`` those of :func:`heard_rates` on
+    ``ai_part`` (the same sums in the same order).
+
+    Returns
+    -------
+    words, ai_words, items : ndarray (n,)
+    """
+    n = rate.shape[0]
+    words = np.empty(n)
+    ai_words = np.empty(n)
+    items = np.empty(n)
+    spoken = rate + post_rate_sum
+    spoken_ai = ai_part + post_ai_sum
+    _heard_pair(indptr, indices.astype(np.int32, copy=False).view(np.uint32), spoken, spoken_ai,
+                np.asarray(post_count, dtype=np.int64), words, ai_words, items)
+    return words, ai_words, items
+
+
+@numba.njit(cache=True)
+def _heard_pair(indptr, indices, spoken, spoken_ai, post_count, words, ai_words,
+                items):  # pragma: no cover
+    for i in range(words.shape[0]):
+        total = 0.0
+        total_ai = 0.0
+        for e in range(indptr[i], indptr[i + 1]):
+            j = indices[e]
+            total += spoken[j]
+            total_ai += spoken_ai[j]
+        words[i] = total
+        ai_words[i] = total_ai
+        items[i] = indptr[i + 1] - indptr[i]
     for j in range(words.shape[0]):
         count = post_count[j]
         if count:

@@ -3,8 +3,9 @@
 A document has a discrete style ``type`` (the article's "grid cell", or a dialect), a point ``x``
 in a small continuous style space, ``quality`` (0–100), ``artifact`` (accumulated training error),
 ``gpt_rate`` (marker words such as "delve" per 1,000 words), ``stance`` (−1 … 1), ``origin``
-(``HUMAN`` or the AI generation that wrote it), ``author`` (a person, or ``NO_AUTHOR``) and the
-``step`` it was uploaded at.
+(``HUMAN`` or the AI generation that wrote it), ``author`` (a person, or ``NO_AUTHOR``), the
+``step`` it was uploaded at, and ``gpt_ai`` (the part of ``gpt_rate`` in the AI's word profile,
+which with ``gpt_rate`` gives the rate of every marker word: :mod:`ecosystem.core.words`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ _DTYPES = {
     "origin": np.int16,
     "author": np.int32,
     "step": np.int32,
+    "gpt_ai": np.float32,
 }
 
 
@@ -44,6 +46,7 @@ class Docs:
     origin: np.ndarray
     author: np.ndarray
     step: np.ndarray
+    gpt_ai: np.ndarray
 
     def __len__(self) -> int:
         return int(self.type.shape[0])
@@ -58,8 +61,10 @@ class Docs:
         """Create a batch, casting every array to its compact storage type.
 
         A scalar (for every field but ``type`` and ``x``) gives every document that value.
+        ``gpt_ai`` may be left out: 0, all marker words in the human profile.
         """
         n = np.shape(arrays["type"])[0]
+        arrays.setdefault("gpt_ai", 0.0)
         return cls(**{
             name: np.full(n, arrays[name], dtype=dtype) if np.ndim(arrays[name]) == 0
             else np.asarray(arrays[name], dtype=dtype)
@@ -251,6 +256,7 @@ def human_docs(
     author: np.ndarray | int,
     step: int,
     rng: np.random.Generator,
+    gpt_ai: np.ndarray | float = 0.0,
 ) -> Docs:
     """Hand-written documents of the given types, scattered around their type centres."""
     n = types.shape[0]
@@ -267,6 +273,7 @@ def human_docs(
         origin=np.full(n, HUMAN),
         author=np.broadcast_to(author, n),
         step=np.full(n, step),
+        gpt_ai=np.broadcast_to(gpt_ai, n),
     )
 
 

@@ -235,6 +235,7 @@ def decode(
         quality=np.clip(quality, 0.0, 100.0),
         artifact=state.artifact,
         gpt_rate=state.gpt_rate,
+        gpt_ai=state.gpt_ai,
         stance=np.clip(stance, -1.0, 1.0),
         origin=state.generation,
         author=author,

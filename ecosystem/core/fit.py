@@ -38,7 +38,7 @@ class FitParams:
     artifact_quality_cost : float
         Quality points lost per unit of artifact the model adds beyond its training data.
     house_rate : float
-        The AI's own marker-word rate per 1,000 words.
+        The AI's own marker-word rate per 1,000 words (all of it in the AI word profile).
     house_weight : float
         How much the model's rate follows its house style rather than its training data.
     neutral_pull : float
@@ -76,6 +76,8 @@ class ModelState:
     stance_std: float
     train_docs: int
     train_ai_share: float
+    gpt_ai: float = 0.0
+    """The part of ``gpt_rate`` in the AI word profile (:mod:`ecosystem.core.words`)."""
 
     @property
     def types(self) -> int:
@@ -172,6 +174,8 @@ def fit(
 
     learned_rate = float(docs.gpt_rate.mean(dtype=np.float64))
     gpt_rate = (1 - params.house_weight) * learned_rate + params.house_weight * params.house_rate
+    learned_ai = float(docs.gpt_ai.mean(dtype=np.float64))
+    gpt_ai = (1 - params.house_weight) * learned_ai + params.house_weight * params.house_rate
     stance = docs.stance.astype(np.float64)
     keep = 1.0 - params.neutral_pull
 
@@ -189,6 +193,7 @@ def fit(
         stance_std=keep * float(stance.std()),
         train_docs=n,
         train_ai_share=float(np.mean(docs.origin != HUMAN)),
+        gpt_ai=gpt_ai,
     )
 
 
@@ -233,4 +238,6 @@ def fit_reference(docs: Docs, n_types: int, params: FitParams) -> ModelState:
         stance_std=(1 - params.neutral_pull) * float(np.std(docs.stance.astype(float))),
         train_docs=len(docs),
         train_ai_share=float(np.mean([o != HUMAN for o in docs.origin])),
+        gpt_ai=(1 - params.house_weight) * float(np.mean(docs.gpt_ai.astype(float)))
+        + params.house_weight * params.house_rate,
     )

@@ -9,6 +9,7 @@ import numpy as np
 
 from ecosystem.core.corpus import HUMAN, Culture, Docs
 from ecosystem.core.fit import ModelState
+from ecosystem.core.words import Vocabulary
 
 
 def mixture_mean(state: ModelState) -> np.ndarray:
@@ -95,4 +96,38 @@ def people_metrics(
             (int(np.count_nonzero(neutral)) - neutral_users) / n_others if n_others else None
         ),
         "stance_std": float(stance.std()) if stance.size else None,
+    }
+
+
+def word_rates(
+    vocabulary: Vocabulary,
+    model_rate: float,
+    model_ai: float,
+    gpt_rate: np.ndarray | None,
+    gpt_ai: np.ndarray | None,
+    ai_user: np.ndarray | None,
+) -> dict:
+    """Per-word marker rates of the model, AI users and non-users, per million words.
+
+    Rates are linear in the low-rank state (:mod:`ecosystem.core.words`), so a group's mean
+    rate of each word comes from its mean total rate and mean AI-profile part. Their sum over
+    the vocabulary, divided by 1,000, is the group's ``gpt_rate`` (per 1,000 words).
+
+    Returns
+    -------
+    dict
+        ``rate_ai``, ``rate_users``, ``rate_nonusers``: arrays (V,), or None for a group
+        with nobody in it.
+    """
+    def group(mask):
+        if gpt_rate is None or not mask.any():
+            return None
+        total = gpt_rate[mask].mean(dtype=np.float64)
+        part = gpt_ai[mask].mean(dtype=np.float64)
+        return 1000.0 * vocabulary.per_word(total, part)
+
+    return {
+        "rate_ai": 1000.0 * vocabulary.per_word(model_rate, model_ai),
+        "rate_users": None if ai_user is None else group(ai_user),
+        "rate_nonusers": None if ai_user is None else group(~ai_user),
     }

@@ -23,7 +23,7 @@ SMALL = {
 }
 COLUMNS = ("gpt_rate_users", "gpt_rate_nonusers", "neutral_share_users",
            "neutral_share_nonusers", "stance_std", "ai_share", "corpus_richness",
-           "model_entropy")
+           "model_entropy", "gpt_ai_mean")
 
 
 def final_rows(people_step, seeds):
@@ -33,7 +33,9 @@ def final_rows(people_step, seeds):
         model = EcosystemModel(sc, seed, people_step=people_step)
         for _ in range(sc.scenario.steps):
             model.step()
-        rows.append(model.timeseries().row(-1, named=True))
+        rows.append({**model.timeseries().row(-1, named=True),
+                     # the AI-profile part of marker words (the per-word state)
+                     "gpt_ai_mean": float(model.people.gpt_ai.mean(dtype=np.float64))})
     return {c: np.array([r[c] for r in rows], dtype=float) for c in COLUMNS}
 
 
