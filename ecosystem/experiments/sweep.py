@@ -801,6 +801,7 @@ def _session(
     todo = [run for run in range(plan.n_runs) if run not in done_before]
     failed_before = {int(path.stem.removeprefix("run-"))
                      for path in (folder / FAILURES).glob("run-*.json")}
+    workers = max(1, min(workers, len(todo)))  # no more processes than runs to run
     label = _describe_executor(workers, executor)
     manifest.update({"status": "running", "pid": os.getpid(), "reason": None,
                      "rejected": [*manifest.get("rejected", []), *rejected]})
