@@ -16,6 +16,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -51,6 +52,22 @@ def write_error(exc: OSError, path: str | os.PathLike, what: str = "") -> Output
         reason = "no space left on the device"
     text = f"cannot write {path}: {reason}"
     return OutputWriteError(f"{text}; {what}" if what else text)
+
+
+def as_write_error(exc: BaseException, path: str | os.PathLike) -> OutputWriteError | None:
+    """An :class:`OutputWriteError` naming ``path`` if ``exc`` is the disk failing, else None.
+
+    Covers the operating system's errors and those polars reports as text ("os error 28").
+    """
+    if isinstance(exc, OutputWriteError):
+        return exc
+    if isinstance(exc, OSError):
+        return write_error(exc, path)
+    match = re.search(r"os error (\d+)", str(exc)) if isinstance(exc, Exception) else None
+    if match and type(exc).__module__.startswith("polars"):
+        number = int(match.group(1))
+        return write_error(OSError(number, os.strerror(number)), path)
+    return None
 
 
 # -- what the program wrote ---------------------------------------------------------------------
@@ -318,11 +335,9 @@ def staged_folder(target: str | os.PathLike, *, overwrite: bool = False) -> Iter
             if target.is_dir():
                 target.rmdir()
             staging.rename(target)
-    except OSError as exc:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(exc, OutputWriteError):
+        failure = as_write_error(exc, target)
+        if failure is None or failure is exc:
             raise
-        raise write_error(exc, target) from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        raise failure from None

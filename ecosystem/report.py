@@ -86,6 +86,12 @@ def _label(cell: dict) -> str:
     return ", ".join(f"{short[key]}={value}" for key, value in cell.items()) or "all runs"
 
 
+def _damaged(exc: BaseException) -> bool:
+    """Whether polars failed on a damaged file (an error, or a panic of its Rust core)."""
+    return (isinstance(exc, OSError | pl.exceptions.PolarsError)
+            or type(exc).__name__ == "PanicException")
+
+
 def _readable(path: Path, remedy: str) -> None:
     """Refuse an empty or damaged Parquet file, naming it (before polars fails inside a plot)."""
     try:
@@ -219,7 +225,9 @@ def report(folder: str | os.PathLike, metrics: list[str] | None = None) -> Repor
         _readable(path, "run the scenario again into a new folder")
         try:
             frame = pl.read_parquet(path)
-        except (OSError, pl.exceptions.PolarsError):
+        except BaseException as exc:
+            if not _damaged(exc):
+                raise
             raise ReportError(f"{path}: not a readable Parquet file (damaged); run the "
                               "scenario again into a new folder") from None
         try:
@@ -238,7 +246,9 @@ def report(folder: str | os.PathLike, metrics: list[str] | None = None) -> Repor
         _check_metrics(wanted, list(plan.schema()))
         try:
             summary = summarise_sweep(folder, wanted)
-        except pl.exceptions.PolarsError:
+        except BaseException as exc:
+            if not _damaged(exc):
+                raise
             raise ReportError(f"{folder}: a Parquet file of the sweep is damaged; ecosystem "
                               f"sweep --resume {folder} checks the parts and assembles it "
                               "again") from None

@@ -13,6 +13,7 @@ A sweep folder holds
 - ``manifest.json``: versions, timing of every session, the runs done and the failures;
 - ``parts/run-NNNNNN.parquet``: each finished run, written atomically (temporary file, then
   rename) the moment it finishes, so a part that exists is complete;
+- ``checksums.sha256``: the SHA-256 of every part as written (``sha256sum -c`` reads it);
 - ``failures/run-NNNNNN.json``: each run that raised, with its error and traceback;
 - ``results.parquet``: every part in run order, assembled by streaming at the end:
   ``run``, ``replicate``, ``seed``, one column per swept key, then the timeseries columns;
@@ -26,7 +27,8 @@ Dask cluster needs no shared file system.
 Every part carries the sweep's identity in its Parquet metadata: a hash of the resolved plan
 and of its run's scenario and seed. A session starts by checking the folder: a changed
 ``scenario.toml`` or ``plan.json`` is refused (naming the keys that changed); a part of another
-sweep, or one that cannot be read to its end, is moved to ``rejected/`` and its run run again.
+sweep, or one whose bytes differ from the checksum recorded when it was written, is moved to
+``rejected/`` and its run run again.
 A full disk or another write error, SIGTERM and Ctrl-C stop the workers and leave the manifest
 saying ``"interrupted"`` with the reason; resuming completes the sweep.
 """
@@ -58,6 +60,7 @@ import polars as pl
 from ecosystem.experiments.plan import Plan, plan_sweep
 from ecosystem.folders import (
     OutputWriteError,
+    as_write_error,
     check_output_folder,
     staged_file,
     staged_folder,
@@ -86,10 +89,11 @@ PARTS = "parts"
 FAILURES = "failures"
 REJECTED = "rejected"
 LOCK = ".lock"
+CHECKSUMS = "checksums.sha256"
 IDENTITY_KEY = "ecosystem.sweep_part"
 """Parquet metadata key of a part's identity (see :func:`part_identity`)."""
 
-WRITTEN = [SCENARIO, PLAN, MANIFEST, RESULTS, f"{PARTS}/run-*.parquet",
+WRITTEN = [SCENARIO, PLAN, MANIFEST, RESULTS, CHECKSUMS, f"{PARTS}/run-*.parquet",
            f"{FAILURES}/run-*.json", LOCK, "plots/*.png", "sensitivity.parquet"]
 """What a sweep writes in its folder (recorded in its manifest: what --overwrite removes)."""
 
@@ -112,15 +116,7 @@ class SweepInterrupted(KeyboardInterrupt):
 
 def _io_error(exc: BaseException, path: Path) -> OutputWriteError | None:
     """A write error naming ``path`` if ``exc`` is the disk failing (polars or the OS)."""
-    if isinstance(exc, OutputWriteError):
-        return exc
-    if isinstance(exc, OSError):
-        return write_error(exc, path)
-    match = re.search(r"os error (\d+)", str(exc))
-    if isinstance(exc, pl.exceptions.PolarsError) and match:
-        number = int(match.group(1))
-        return write_error(OSError(number, os.strerror(number)), path)
-    return None
+    return as_write_error(exc, path)
 
 
 # -- identity -----------------------------------------------------------------------------------
@@ -450,46 +446,95 @@ def _set_aside(folder: Path, path: Path) -> str:
     return target.relative_to(folder).as_posix()
 
 
+def _is_panic(exc: BaseException) -> bool:
+    """Whether ``exc`` is a panic of polars' Rust core (raised on some damaged files)."""
+    return type(exc).__name__ == "PanicException"
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _recorded_checksums(folder: Path) -> dict[str, str]:
+    """``parts/run-NNNNNN.parquet`` → SHA-256 of the part as written (``checksums.sha256``).
+
+    The format is that of ``sha256sum``; a line cut short by a kill is ignored (its part is
+    then run again).
+    """
+    out: dict[str, str] = {}
+    try:
+        text = (folder / CHECKSUMS).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return out
+    for line in text.splitlines():
+        match = re.fullmatch(r"([0-9a-f]{64})  (parts/run-\d+\.parquet)", line)
+        if match:
+            out[match.group(2)] = match.group(1)
+    return out
+
+
 def _verify_parts(folder: Path, plan: Plan, identity: _Identities | None
                   ) -> tuple[set[int], list[dict[str, str]]]:
-    """The runs whose part is this sweep's and reads to its end; the others are set aside.
+    """The runs whose part is this sweep's and intact; the others are set aside.
 
-    A part is checked for its identity (``identity``; None for a folder from before parts
-    carried one), then read whole: its columns, its rows (one per step) and its run.
+    A part is intact when its bytes hash to the checksum recorded when it was written, and it
+    is this sweep's when the identity in its metadata is the one its run should have. A folder
+    from before parts carried identities (``identity`` None) is checked by reading each part.
     """
     for place in (folder, folder / PARTS, folder / FAILURES):  # an interrupted session's
         for stale in place.glob(".*.tmp"):
             stale.unlink(missing_ok=True)
-    schema = list(plan.schema())
+    recorded = _recorded_checksums(folder)
     done, rejected = set(), []
     for path in sorted((folder / PARTS).glob("run-*.parquet")):
         match = re.fullmatch(r"run-(\d+)\.parquet", path.name)
         if match is None:
             continue
         run = int(match.group(1))
-        reason = None
+        name = f"{PARTS}/{path.name}"
         if run >= plan.n_runs:
             reason = f"not a run of this sweep (it has {plan.n_runs} runs)"
+        elif identity is None:
+            reason = _legacy_check(path)
         else:
-            try:
-                metadata = pl.read_parquet_metadata(path)
-                if identity is not None and metadata.get(IDENTITY_KEY) != identity(run):
-                    reason = "not a part of this sweep (its identity does not match the plan)"
-                else:
-                    frame = pl.read_parquet(path)
-                    steps = plan.overrides(run).get("scenario.steps",
-                                                    plan.scenario.scenario.steps)
-                    if (frame.columns != schema or frame.height != int(steps) + 1
-                            or frame["run"].n_unique() != 1 or frame["run"][0] != run):
-                        reason = "not a complete part of this sweep (columns or rows differ)"
-            except (OSError, pl.exceptions.PolarsError, ValueError):
-                reason = "damaged: it cannot be read to its end"
+            reason = _check_part(path, name, recorded, identity(run))
         if reason is None:
             done.add(run)
             continue
         moved = _set_aside(folder, path)
-        rejected.append({"file": f"{PARTS}/{path.name}", "reason": reason, "moved_to": moved})
+        rejected.append({"file": name, "reason": reason, "moved_to": moved})
     return done, rejected
+
+
+def _check_part(path: Path, name: str, recorded: dict[str, str], expected: str) -> str | None:
+    """Why a part cannot be kept, or None."""
+    try:
+        if recorded.get(name) == _file_digest(path):
+            return None
+        found = pl.read_parquet_metadata(path).get(IDENTITY_KEY)
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        return "damaged: it cannot be read"
+    if found is not None and found != expected:
+        return "not a part of this sweep (its identity does not match the plan)"
+    if name not in recorded:
+        return "not a part of this sweep (no checksum was recorded for it)"
+    return "damaged: its content does not match the checksum recorded when it was written"
+
+
+def _legacy_check(path: Path) -> str | None:
+    try:
+        pl.read_parquet(path)
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        return "damaged: it cannot be read to its end"
+    return None
 
 
 def _failures(folder: Path) -> list[dict[str, Any]]:
@@ -555,6 +600,12 @@ def _write_part(folder: Path, plan: Plan, run: int, timeseries: pl.DataFrame,
             pl.concat([ids, timeseries], how="horizontal").write_parquet(
                 staging, compression="lz4", statistics=False,
                 metadata={IDENTITY_KEY: identity} if identity else None)
+            checksum = _file_digest(staging)
+        if identity:
+            # after the part is in place: a kill in between leaves a part without a
+            # checksum, which the next session runs again
+            with open(folder / CHECKSUMS, "a", encoding="utf-8") as log:
+                log.write(f"{checksum}  {PARTS}/{path.name}\n")
     except Exception as exc:
         failure = _io_error(exc, path)
         if failure is not None:
@@ -593,11 +644,11 @@ def assemble(folder: str | os.PathLike, plan: Plan | None = None,
                 pl.scan_parquet(paths).sink_parquet(staging)
             else:
                 pl.DataFrame(schema=plan.schema()).write_parquet(staging)
-    except Exception as exc:
+    except BaseException as exc:
         failure = _io_error(exc, target)
         if failure is not None:
             raise failure from None
-        if isinstance(exc, pl.exceptions.PolarsError):
+        if isinstance(exc, pl.exceptions.PolarsError) or _is_panic(exc):
             raise SweepError(f"{target}: cannot be assembled, a part is damaged; "
                              f"ecosystem sweep --resume {folder} checks every part and runs "
                              "the damaged ones again") from None
