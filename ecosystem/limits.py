@@ -204,6 +204,9 @@ def check_memory(scenario: Scenario, *, sweep: bool = False, workers: int = 1,
         keys.append("--workers")
     if keys:
         lines.append(f"lower {', '.join(keys)}")
+    else:
+        lines.append("even a small run needs more than this machine has free now; close other "
+                     "programs or use a larger machine")
     raise ScenarioError(lines)
 
 
