@@ -8,6 +8,7 @@ allowed values in the field definitions, so every error names the dotted key tha
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -503,11 +504,14 @@ def _merge_by_key(messages: list[tuple[str, str]]) -> list[str]:
         t.removeprefix(f"{key}: ") for t in texts) for key, texts in merged.items()]
 
 
+_UNION_MEMBER = re.compile(r"(int|float|str|bool|(list|literal|tuple|dict|set)\[.*\]|function-.*)")
+
+
 def _format_error(err: dict[str, Any]) -> tuple[str, str]:
     loc = [str(part) for part in err["loc"]]
     # Union members add their type name to the location; drop those for a readable key.
-    loc = [part for part in loc if not part.startswith(("int", "float", "str", "list", "literal",
-                                                        "function-", "tuple", "dict"))]
+    # (only the type names themselves: "interventions" is a section, not the type "int")
+    loc = [part for part in loc if not _UNION_MEMBER.fullmatch(part)]
     key = ".".join(loc) if loc else "scenario"
     kind = err["type"]
     if kind == "extra_forbidden":
