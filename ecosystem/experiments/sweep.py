@@ -36,27 +36,41 @@ saying ``"interrupted"`` with the reason; resuming completes the sweep.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
-import hashlib
 import json
-import multiprocessing
 import os
-import re
 import signal
-import socket
-import sys
 import tempfile
 import threading
 import time
-import traceback
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from ecosystem.experiments.executors import (
+    _on_executor,
+    _OwnedPool,
+    _sequential,
+    run_one,
+)
+from ecosystem.experiments.integrity import (
+    CHECKSUMS,
+    FAILURES,
+    IDENTITY_KEY,
+    LOCK,
+    PARTS,
+    SweepError,
+    _changed_keys,
+    _file_digest,
+    _Identities,
+    _is_panic,
+    _SweepLock,
+    _verify_parts,
+    plan_identity,
+)
 from ecosystem.experiments.plan import Plan, plan_sweep
 from ecosystem.folders import (
     OutputWriteError,
@@ -65,7 +79,6 @@ from ecosystem.folders import (
     staged_file,
     staged_folder,
     utc_now,
-    write_error,
 )
 from ecosystem.scenario import Scenario, load_scenario
 
@@ -85,13 +98,6 @@ MANIFEST = "manifest.json"
 PLAN = "plan.json"
 SCENARIO = "scenario.toml"
 RESULTS = "results.parquet"
-PARTS = "parts"
-FAILURES = "failures"
-REJECTED = "rejected"
-LOCK = ".lock"
-CHECKSUMS = "checksums.sha256"
-IDENTITY_KEY = "ecosystem.sweep_part"
-"""Parquet metadata key of a part's identity (see :func:`part_identity`)."""
 
 WRITTEN = [SCENARIO, PLAN, MANIFEST, RESULTS, CHECKSUMS, f"{PARTS}/run-*.parquet",
            f"{FAILURES}/run-*.json", LOCK, "plots/*.png", "sensitivity.parquet"]
@@ -100,10 +106,6 @@ WRITTEN = [SCENARIO, PLAN, MANIFEST, RESULTS, CHECKSUMS, f"{PARTS}/run-*.parquet
 SUBMIT_WINDOW = 256
 """Most runs handed to a caller's executor at once (more on a Dask cluster with more than
 half as many threads), so memory stays flat for any sweep size."""
-
-
-class SweepError(ValueError):
-    """A sweep that cannot start or resume (a bad folder, a bad executor setting)."""
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -119,35 +121,6 @@ def _io_error(exc: BaseException, path: Path) -> OutputWriteError | None:
     return as_write_error(exc, path)
 
 
-# -- identity -----------------------------------------------------------------------------------
-def _digest(content: Any) -> str:
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def plan_identity(plan: Plan) -> str:
-    """A hash of a sweep's resolved plan: its scenario, swept values, design and seeds."""
-    return _digest({"plan": plan.to_json(), "scenario": plan.scenario.to_dict()})
-
-
-class _Identities:
-    """The identity of every part of a plan: plan hash, the run's scenario and seed, the run.
-
-    Runs of one grid cell and design point (replicates) share a scenario, hashed once.
-    """
-
-    def __init__(self, plan: Plan):
-        self.plan = plan
-        self.sweep = plan_identity(plan)
-        self._slots: dict[int, str] = {}
-
-    def __call__(self, run: int) -> str:
-        slot = run // self.plan.replicates
-        if slot not in self._slots:
-            self._slots[slot] = _digest(self.plan.run_scenario(run))
-        return _digest([self.sweep, self._slots[slot], self.plan.seeds[run], run])
-
-
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that ``path`` is either absent or complete."""
     with staged_file(path) as staging:
@@ -156,192 +129,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def _write_json(path: Path, content: Any) -> None:
     _write_atomic(path, (json.dumps(content, indent=2) + "\n").encode("utf-8"))
-
-
-# -- one run, anywhere --------------------------------------------------------------------------
-def run_one(scenario: Mapping[str, Any], seed: int) -> dict[str, Any]:
-    """Simulate one run of a sweep, in whichever process or worker it lands.
-
-    Never raises for a failing run: the error comes back as data, so the sweep can record it
-    and go on.
-
-    Parameters
-    ----------
-    scenario : mapping
-        The run's resolved scenario as plain data (see :meth:`Plan.run_scenario`).
-    seed : int
-        The run's seed.
-
-    Returns
-    -------
-    dict
-        ``timeseries`` (polars DataFrame) and ``wall_seconds``, or ``error`` and
-        ``traceback``; ``host`` in both cases.
-    """
-    from ecosystem.run import simulate
-
-    host = socket.gethostname()
-    try:
-        run = simulate(load_scenario(scenario), seed=seed, progress=False)
-    except Exception as exc:
-        return {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(),
-                "host": host}
-    return {"timeseries": run.timeseries, "wall_seconds": run.wall_seconds, "host": host}
-
-
-def _lost(exc: BaseException) -> dict[str, Any]:
-    """The outcome of a run whose worker failed before it could report (crash, lost worker)."""
-    text = "".join(traceback.format_exception(exc))
-    return {"error": f"{type(exc).__name__}: {exc}", "traceback": text, "host": None}
-
-
-def _sequential(tasks: Iterator[tuple[int, dict, int]]) -> Iterator[tuple[int, dict]]:
-    for run, scenario, seed in tasks:
-        yield run, run_one(scenario, seed)
-
-
-def _on_executor(
-    executor: cf.Executor,
-    tasks: Iterator[tuple[int, dict, int]],
-    window: int,
-    renew: Callable[[], cf.Executor] | None = None,
-    function: Callable[[Mapping[str, Any], int], dict[str, Any]] = run_one,
-) -> Iterator[tuple[int, dict]]:
-    """Run tasks on an executor, at most ``window`` in flight, yielding outcomes as they end.
-
-    ``renew`` (for a pool this module owns) replaces a pool whose worker process died. Which of
-    the runs in flight killed it cannot be told, so each of them is run again alone in the
-    fresh pool: a run that breaks the pool while alone in it is the one that fails (and a
-    resume runs it again); the others finish.
-    """
-    pending: dict[cf.Future, int] = {}
-    suspects: list[tuple[int, dict, int]] = []
-    alone: set[int] = set()  # suspects now running with nothing beside them
-    scenarios: dict[int, tuple[int, dict, int]] = {}
-    queue = iter(tasks)
-
-    def submit(task: tuple[int, dict, int]) -> dict[str, Any] | None:
-        nonlocal executor
-        run, scenario, seed = task
-        try:
-            future = executor.submit(function, scenario, seed)
-        except cf.process.BrokenProcessPool:
-            if renew is None:
-                raise
-            executor = renew()
-            future = executor.submit(function, scenario, seed)
-        except Exception as exc:  # e.g. a task the executor cannot send
-            return _lost(exc)
-        pending[future] = run
-        if renew is not None:
-            scenarios[run] = task
-        return None
-
-    def fill() -> Iterator[tuple[int, dict]]:
-        if suspects:  # one at a time, alone in the pool, until every suspect is cleared
-            if not pending:
-                task = suspects.pop(0)
-                alone.add(task[0])
-                refused = submit(task)
-                if refused is not None:
-                    yield task[0], refused
-            return
-        while len(pending) < window:
-            task = next(queue, None)
-            if task is None:
-                return
-            refused = submit(task)
-            if refused is not None:
-                yield task[0], refused
-
-    try:
-        yield from fill()
-        while pending:
-            done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            broken: list[int] = []
-            for future in done:
-                run = pending.pop(future)
-                try:
-                    outcome = future.result()
-                except cf.process.BrokenProcessPool as exc:
-                    if renew is None or run in alone:
-                        alone.discard(run)
-                        scenarios.pop(run, None)
-                        yield run, _lost(exc)
-                    else:
-                        broken.append(run)
-                    continue
-                except Exception as exc:  # the worker was lost (e.g. a Dask worker), not a raise
-                    outcome = _lost(exc)
-                alone.discard(run)
-                scenarios.pop(run, None)
-                yield run, outcome
-            if broken:
-                # the pool is gone: every run still in it is a suspect too
-                for future, run in list(pending.items()):
-                    future.cancel()
-                    del pending[future]
-                    broken.append(run)
-                suspects.extend(scenarios.pop(run) for run in sorted(broken))
-                executor = renew()
-            yield from fill()
-    finally:
-        for future in pending:
-            future.cancel()
-
-
-def _watch_parent(parent: int) -> None:
-    """In a worker: exit when the sweep's main process is gone (killed, even by SIGKILL)."""
-
-    def watch() -> None:
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
-    # the main process decides about interruptions; a worker ignores the terminal's Ctrl-C
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-class _OwnedPool:
-    """A local process pool this module starts, renews if a worker dies, and shuts down."""
-
-    def __init__(self, workers: int):
-        self.workers = workers
-        self.pool: cf.ProcessPoolExecutor | None = None
-
-    def start(self) -> cf.ProcessPoolExecutor:
-        if self.pool is not None:
-            self.stop()
-        # "spawn": fresh interpreters, safe with polars' and numpy's threads (fork is not),
-        # and the same on every platform; children inherit sys.path, so a source tree works.
-        self.pool = cf.ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_watch_parent, initargs=(os.getpid(),),
-        )
-        return self.pool
-
-    def stop(self) -> None:
-        """Stop the workers now, runs in flight included (an interruption, a broken pool)."""
-        if self.pool is None:
-            return
-        processes = list((getattr(self.pool, "_processes", None) or {}).values())
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        for process in processes:
-            process.join(timeout=5)
-            if process.is_alive():
-                process.kill()
-                process.join(timeout=5)
-        self.pool = None
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
 
 
 # -- the sweep folder ---------------------------------------------------------------------------
@@ -393,33 +180,6 @@ def load_plan(folder: str | os.PathLike, *, verify: bool = False) -> Plan:
     return plan
 
 
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value and dotted.count(".") < 1:
-            out.update(_flatten(value, f"{dotted}."))
-        else:
-            out[dotted] = value
-    return out
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 30 else text[:27] + "..."
-
-
-def _changed_keys(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
-    """``key: old → new`` for every dotted key whose value differs."""
-    old, new = _flatten(before), _flatten(after)
-    changed = []
-    for key in sorted(set(old) | set(new)):
-        if old.get(key, "(absent)") != new.get(key, "(absent)"):
-            changed.append(f"{key}: {_short(old.get(key, '(absent)'))} → "
-                           f"{_short(new.get(key, '(absent)'))}")
-    return changed
-
-
 def _finished_parts(folder: Path, plan: Plan) -> set[int]:
     """Runs with a part in the folder (not checked; see :func:`_verify_parts`)."""
     done = set()
@@ -431,110 +191,6 @@ def _finished_parts(folder: Path, plan: Plan) -> set[int]:
         if 0 <= run < plan.n_runs:
             done.add(run)
     return done
-
-
-def _set_aside(folder: Path, path: Path) -> str:
-    """Move a rejected part to ``rejected/`` (never deleted: it may be someone's file)."""
-    place = folder / REJECTED
-    place.mkdir(exist_ok=True)
-    target = place / path.name
-    number = 1
-    while target.exists():
-        target = place / f"{path.stem}.{number}{path.suffix}"
-        number += 1
-    os.replace(path, target)
-    return target.relative_to(folder).as_posix()
-
-
-def _is_panic(exc: BaseException) -> bool:
-    """Whether ``exc`` is a panic of polars' Rust core (raised on some damaged files)."""
-    return type(exc).__name__ == "PanicException"
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _recorded_checksums(folder: Path) -> dict[str, str]:
-    """``parts/run-NNNNNN.parquet`` → SHA-256 of the part as written (``checksums.sha256``).
-
-    The format is that of ``sha256sum``; a line cut short by a kill is ignored (its part is
-    then run again).
-    """
-    out: dict[str, str] = {}
-    try:
-        text = (folder / CHECKSUMS).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return out
-    for line in text.splitlines():
-        match = re.fullmatch(r"([0-9a-f]{64})  (parts/run-\d+\.parquet)", line)
-        if match:
-            out[match.group(2)] = match.group(1)
-    return out
-
-
-def _verify_parts(folder: Path, plan: Plan, identity: _Identities | None
-                  ) -> tuple[set[int], list[dict[str, str]]]:
-    """The runs whose part is this sweep's and intact; the others are set aside.
-
-    A part is intact when its bytes hash to the checksum recorded when it was written, and it
-    is this sweep's when the identity in its metadata is the one its run should have. A folder
-    from before parts carried identities (``identity`` None) is checked by reading each part.
-    """
-    for place in (folder, folder / PARTS, folder / FAILURES):  # an interrupted session's
-        for stale in place.glob(".*.tmp"):
-            stale.unlink(missing_ok=True)
-    recorded = _recorded_checksums(folder)
-    done, rejected = set(), []
-    for path in sorted((folder / PARTS).glob("run-*.parquet")):
-        match = re.fullmatch(r"run-(\d+)\.parquet", path.name)
-        if match is None:
-            continue
-        run = int(match.group(1))
-        name = f"{PARTS}/{path.name}"
-        if run >= plan.n_runs:
-            reason = f"not a run of this sweep (it has {plan.n_runs} runs)"
-        elif identity is None:
-            reason = _legacy_check(path)
-        else:
-            reason = _check_part(path, name, recorded, identity(run))
-        if reason is None:
-            done.add(run)
-            continue
-        moved = _set_aside(folder, path)
-        rejected.append({"file": name, "reason": reason, "moved_to": moved})
-    return done, rejected
-
-
-def _check_part(path: Path, name: str, recorded: dict[str, str], expected: str) -> str | None:
-    """Why a part cannot be kept, or None."""
-    try:
-        if recorded.get(name) == _file_digest(path):
-            return None
-        found = pl.read_parquet_metadata(path).get(IDENTITY_KEY)
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt | SystemExit):
-            raise
-        return "damaged: it cannot be read"
-    if found is not None and found != expected:
-        return "not a part of this sweep (its identity does not match the plan)"
-    if name not in recorded:
-        return "not a part of this sweep (no checksum was recorded for it)"
-    return "damaged: its content does not match the checksum recorded when it was written"
-
-
-def _legacy_check(path: Path) -> str | None:
-    try:
-        pl.read_parquet(path)
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt | SystemExit):
-            raise
-        return "damaged: it cannot be read to its end"
-    return None
 
 
 def _failures(folder: Path) -> list[dict[str, Any]]:
@@ -723,71 +379,6 @@ def _describe_executor(workers: int, executor: cf.Executor | None) -> str:
         scheduler = getattr(getattr(client, "scheduler", None), "address", None)
         return f"dask {scheduler}" if scheduler else type(executor).__name__
     return "this process" if workers == 1 else f"{workers} local processes"
-
-
-class _SweepLock:
-    """The lock a session holds on its sweep folder: two sessions cannot run one sweep.
-
-    ``flock`` on ``.lock`` (released by the system when the process ends, even when killed),
-    with the holder's process number written in it for the message; where ``flock`` does not
-    exist, an exclusively created file whose holder is checked for life.
-    """
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.path = folder / LOCK
-        self.fd: int | None = None
-
-    def _holder(self) -> str:
-        try:
-            return self.path.read_text(encoding="utf-8").strip() or "?"
-        except OSError:
-            return "?"
-
-    def _refuse(self) -> SweepError:
-        return SweepError(f"{self.folder}: another session (process {self._holder()}) is "
-                          "running this sweep now; wait for it to end, or stop it first")
-
-    def __enter__(self) -> _SweepLock:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not on POSIX
-            fcntl = None
-        try:
-            if fcntl is not None:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    os.close(fd)
-                    raise self._refuse() from None
-            else:  # pragma: no cover - not on POSIX
-                try:
-                    fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-                except FileExistsError:
-                    holder = self._holder()
-                    from ecosystem.folders import _alive
-
-                    if holder.isdigit() and _alive(int(holder)):
-                        raise self._refuse() from None
-                    self.path.unlink(missing_ok=True)
-                    fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
-        except OSError as exc:
-            raise write_error(exc, self.path) from None
-        self.fd = fd
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.fd is None:
-            return
-        with contextlib.suppress(OSError):
-            os.ftruncate(self.fd, 0)
-        os.close(self.fd)  # releases the flock
-        self.fd = None
-        if "fcntl" not in sys.modules:  # pragma: no cover - the exclusive-file lock
-            self.path.unlink(missing_ok=True)
 
 
 class _Signals:
