@@ -587,6 +587,12 @@ def run_sweep(
         machine's memory; nothing is written.
     SweepError
         If ``out`` cannot be used, or ``workers`` is wrong; nothing is written.
+    ecosystem.folders.OutputWriteError
+        If the disk refuses a write (full, read-only): the manifest says "interrupted" with
+        the reason, and a resume completes the sweep once the disk has room.
+    SweepInterrupted
+        On SIGTERM (a KeyboardInterrupt, as Ctrl-C is): the workers are stopped and the
+        manifest says "interrupted".
     """
     from ecosystem.limits import check_memory
 
