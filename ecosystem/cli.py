@@ -18,6 +18,7 @@ from ecosystem.scenario import Scenario, ScenarioError, load_scenario, parse_ove
 
 EXIT_USAGE = 2
 
+
 class UsageError(Exception):
     """Bad input from the command line, reported with exit status 2."""
 
@@ -33,6 +34,15 @@ def add_set_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--set", action="append", metavar="KEY=VALUE",
         help="override a scenario key, e.g. --set ai.data_regime=replace (repeatable)",
+    )
+
+
+def add_overwrite_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add ``--overwrite``: replace what the program wrote in an existing output folder."""
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help=f"write into an existing {what}: remove the files this program wrote there "
+        "(listed in its manifest.json) and keep every other file",
     )
 
 
@@ -75,9 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(exc).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM during a sweep
         print("interrupted", file=sys.stderr)
-        return 130
+        return 128 + int(getattr(exc, "signum", 2))
     except BrokenPipeError:
         # the reader went away (e.g. `| head`): stop quietly, as command-line tools do
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -85,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
     except OSError as exc:  # the disk or the system failed us, not the input: one line, no trace
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("error: out of memory; lower the scenario's sizes (ecosystem check shows the "
+              "estimate) or the number of workers", file=sys.stderr)
         return 1
 
 

@@ -266,9 +266,21 @@ class EcosystemModel(mesa.Model):
         return self.people.graph.sample(max_people, rng)
 
     # -- one step -------------------------------------------------------------------------------
+    @property
+    def period(self) -> int:
+        """The period being simulated: 0 after set-up, ``t`` during and after the t-th step.
+
+        Mesa counts it before calling :meth:`step`: as ``model.time`` from Mesa 3.5 on (Mesa 4
+        keeps only that), as ``model.steps`` before.
+        """
+        time = getattr(self, "time", None)
+        if isinstance(time, int | float) and not isinstance(time, bool):
+            return int(time)
+        return int(self.steps)
+
     def step(self) -> None:
         """Advance one period: write, upload, read, maybe retrain, record."""
-        now = self.steps
+        now = self.period
         sc = self.scenario
         writer = self.current.state
         uploads: list[Docs] = []

@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from ecosystem.experiments.sweep import PARTS, RESULTS, is_sweep_folder, load_plan
-from ecosystem.folders import staged_file
+from ecosystem.folders import record_files, staged_file
 from ecosystem.run import is_run_folder
 
 __all__ = ["KEY_METRICS", "ReportError", "report", "summarise_sweep"]
@@ -89,14 +89,33 @@ def _label(cell: dict) -> str:
     return ", ".join(f"{short[key]}={value}" for key, value in cell.items()) or "all runs"
 
 
+def _damaged(exc: BaseException) -> bool:
+    """Whether polars failed on a damaged file (an error, or a panic of its Rust core)."""
+    return (isinstance(exc, OSError | pl.exceptions.PolarsError)
+            or type(exc).__name__ == "PanicException")
+
+
+def _readable(path: Path, remedy: str) -> None:
+    """Refuse an empty or damaged Parquet file, naming it (before polars fails inside a plot)."""
+    try:
+        pl.read_parquet_schema(path)
+    except (OSError, pl.exceptions.PolarsError):
+        raise ReportError(f"{path}: not a readable Parquet file (empty or damaged); "
+                          f"{remedy}") from None
+
+
 def _sweep_source(folder: Path) -> tuple[pl.LazyFrame, int]:
     """The sweep's results, or its finished parts if it was interrupted; and the run count."""
+    remedy = f"ecosystem sweep --resume {folder} checks the parts and assembles it again"
     if (folder / RESULTS).is_file():
+        _readable(folder / RESULTS, remedy)
         frame = pl.scan_parquet(folder / RESULTS)
     else:
         parts = sorted((folder / PARTS).glob("run-*.parquet"))
         if not parts:
             raise ReportError(f"{folder}: no run of this sweep has finished yet")
+        for part in parts:
+            _readable(part, remedy)
         frame = pl.scan_parquet(parts)
     runs = frame.select(pl.col("run").n_unique()).collect().item()
     if not runs:
@@ -203,10 +222,22 @@ def report(folder: str | os.PathLike, metrics: list[str] | None = None) -> Repor
     wanted = list(KEY_METRICS) if metrics is None else list(metrics)
     if is_run_folder(folder):
         kind = "run"
-        frame = pl.read_parquet(folder / "timeseries.parquet")
         import tomllib
 
-        name = tomllib.loads((folder / "scenario.toml").read_text())["scenario"]["name"]
+        path = folder / "timeseries.parquet"
+        _readable(path, "run the scenario again into a new folder")
+        try:
+            frame = pl.read_parquet(path)
+        except BaseException as exc:
+            if not _damaged(exc):
+                raise
+            raise ReportError(f"{path}: not a readable Parquet file (damaged); run the "
+                              "scenario again into a new folder") from None
+        try:
+            text = (folder / "scenario.toml").read_text(encoding="utf-8-sig")
+            name = str(tomllib.loads(text)["scenario"]["name"])
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError):
+            name = folder.name
         _check_metrics(wanted, frame.columns)
         metrics = _measured(frame, wanted)
         series = [(name, frame)]
@@ -216,7 +247,14 @@ def report(folder: str | os.PathLike, metrics: list[str] | None = None) -> Repor
         plan = load_plan(folder)
         _, runs = _sweep_source(folder)
         _check_metrics(wanted, list(plan.schema()))
-        summary = summarise_sweep(folder, wanted)
+        try:
+            summary = summarise_sweep(folder, wanted)
+        except BaseException as exc:
+            if not _damaged(exc):
+                raise
+            raise ReportError(f"{folder}: a Parquet file of the sweep is damaged; ecosystem "
+                              f"sweep --resume {folder} checks the parts and assembles it "
+                              "again") from None
         metrics = _measured(summary, wanted, "{}_mean")
         keys = list(plan.grid_keys)
         groups = summary.partition_by(keys, maintain_order=True) if keys else [summary]
@@ -262,4 +300,5 @@ def report(folder: str | os.PathLike, metrics: list[str] | None = None) -> Repor
                       ncols=min(len(labels), 3))
     overview = out / "overview.png"
     _save(figure, overview)
+    record_files(folder, [f"{PLOTS}/*.png"])  # so that --overwrite may remove them
     return Report(folder=out, files=[overview, *files], kind=kind, runs=runs)

@@ -104,8 +104,17 @@ class Run:
             **self.extra,
         }
 
-    def save(self, folder: str | os.PathLike) -> Path:
-        """Write the run folder (replacing an earlier run folder at the same place).
+    def save(self, folder: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write the run folder.
+
+        Parameters
+        ----------
+        folder : path
+            The folder to write: missing or empty, or (with ``overwrite``) an earlier run
+            folder. A symbolic link is followed.
+        overwrite : bool
+            Replace the files an earlier run wrote there (recorded in its ``manifest.json``);
+            files anyone else put there are kept.
 
         Returns
         -------
@@ -115,11 +124,13 @@ class Run:
         Raises
         ------
         ecosystem.folders.OutputFolderError
-            If ``folder`` holds anything but an earlier run (nothing is removed or written).
+            If ``folder`` is not empty and may not be overwritten (nothing is removed or
+            written).
+        ecosystem.folders.OutputWriteError
+            If the disk refuses the write (nothing is left behind).
         """
-        target = Path(folder)
-        check_output_folder(target, is_run_folder, "run folder")
-        with staged_folder(target) as staging:
+        target = check_output_folder(folder, is_run_folder, "run folder", overwrite=overwrite)
+        with staged_folder(target, overwrite=overwrite) as staging:
             (staging / "scenario.toml").write_text(self.scenario.to_toml(), encoding="utf-8")
             (staging / "manifest.json").write_text(
                 json.dumps(self.manifest(), indent=2) + "\n", encoding="utf-8"

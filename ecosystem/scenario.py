@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ecosystem.core.words import DEFAULT_WORDS, PUBLISHED_AI_PREFERENCE, base_frequencies
 
@@ -120,6 +127,24 @@ class Content(Section):
     type_std: float = Field(
         1.0, ge=0.0, le=1000.0, description="spread of documents around their type's centre"
     )
+
+    @field_validator("type_weights", mode="before")
+    @classmethod
+    def _finite_weights(cls, value: Any) -> Any:
+        # One clear message for a bad list, before the union reports once per member.
+        if not isinstance(value, list):
+            return value
+        for i, weight in enumerate(value):
+            if isinstance(weight, bool) or not isinstance(weight, int | float):
+                raise ValueError(f"weight {i + 1} is not a number: give K numbers ≥ 0, or "
+                                 '"zipf" or "uniform"')
+            if not math.isfinite(weight) or weight < 0:
+                raise ValueError(f"weight {i + 1} is {weight}: every weight must be a finite "
+                                 "number ≥ 0")
+        if not math.isfinite(sum(float(w) for w in value)):
+            raise ValueError("the weights' sum overflows: scale them down (only their ratios "
+                             "matter)")
+        return value
 
 
 class AI(Section):
@@ -355,6 +380,21 @@ class Sweep(Section):
         default_factory=dict, description='dotted key → [low, high], e.g. "ai.fit_noise" = [0, 1]'
     )
 
+    @field_validator("grid", "ranges", mode="before")
+    @classmethod
+    def _quoted_keys(cls, value: Any) -> Any:
+        # An unquoted dotted key (ai.window = [...]) is read by TOML as a nested table.
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if isinstance(inner, dict) and inner:
+                    sub = next(iter(inner))
+                    dotted = f"{key}.{sub}"
+                    raise ValueError(
+                        f'quote the dotted key: write "{dotted}" = [...] (without quotes TOML '
+                        f"reads {dotted} as a table, not as one key)"
+                    )
+        return value
+
     @staticmethod
     def range_kind(dotted: str) -> str | None:
         """``"int"`` or ``"float"`` if a range can be swept over ``dotted``, else None.
@@ -575,11 +615,14 @@ def _merge_by_key(messages: list[tuple[str, str]]) -> list[str]:
         t.removeprefix(f"{key}: ") for t in texts) for key, texts in merged.items()]
 
 
+_UNION_MEMBER = re.compile(r"(int|float|str|bool|(list|literal|tuple|dict|set)\[.*\]|function-.*)")
+
+
 def _format_error(err: dict[str, Any]) -> tuple[str, str]:
     loc = [str(part) for part in err["loc"]]
     # Union members add their type name to the location; drop those for a readable key.
-    loc = [part for part in loc if not part.startswith(("int", "float", "str", "list", "literal",
-                                                        "function-", "tuple", "dict"))]
+    # (only the type names themselves: "interventions" is a section, not the type "int")
+    loc = [part for part in loc if not _UNION_MEMBER.fullmatch(part)]
     key = ".".join(loc) if loc else "scenario"
     kind = err["type"]
     if kind == "extra_forbidden":
@@ -592,19 +635,27 @@ def _format_error(err: dict[str, Any]) -> tuple[str, str]:
     if kind in ("model_type", "dict_type"):
         return key, f"{key}: expected a table of keys, got {err.get('input')!r}"
     value = err.get("input")
-    shown = "" if isinstance(value, dict) or kind == "missing" else f" (got {value!r})"
+    text = repr(value)
+    if len(text) > 60:  # a long list or text: a short excerpt is enough to find it
+        text = text[:57] + "..."
+    shown = "" if isinstance(value, dict) or kind == "missing" else f" (got {text})"
     return key, (f"{key}: {message}{shown}" if key != "scenario" else message)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    from ecosystem.inputs import SCENARIO_LIMIT, InputFileError, read_bounded
+
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_bounded(path, SCENARIO_LIMIT)
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such scenario file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a folder, not a scenario file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot be read ({exc})") from None
+    except InputFileError as exc:
+        raise ScenarioError(str(exc)) from None
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark some editors write is accepted
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {exc.start + 1} is not "
+                            "valid UTF-8)") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

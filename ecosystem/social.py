@@ -215,28 +215,41 @@ def read_edgelist(path: str | Path, n: int) -> SocialGraph:
     ScenarioError
         For a missing file, a malformed line or a person out of range, naming the line.
     """
+    from ecosystem.inputs import EDGELIST_LIMIT, InputFileError, read_bounded, short_token
+
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        data = read_bounded(path, EDGELIST_LIMIT)
     except FileNotFoundError:
         raise ScenarioError(f"network.path: no such edge-list file: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"network.path: cannot read {path} ({exc})") from None
+    except InputFileError as exc:
+        raise ScenarioError(f"network.path: {exc}") from None
+    try:
+        lines = data.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"network.path: {path}: not UTF-8 text (byte {exc.start + 1} is "
+                            "not valid UTF-8)") from None
+    del data
     a, b = [], []
     for number, line in enumerate(lines, start=1):
         text = line.split("#", 1)[0].strip()
         if not text:
             continue
         parts = text.replace(",", " ").split()
-        try:
-            u, v = (int(p) for p in parts[:2])
-            if len(parts) not in (2, 3):
-                raise ValueError
-        except ValueError:
+        if len(parts) not in (2, 3):
             raise ScenarioError(
                 f"network.path: {path}, line {number}: expected two person numbers 'a b', "
-                f"got {line.strip()!r}"
-            ) from None
+                f"got {len(parts)} fields"
+            )
+        for part in parts[:2]:
+            try:
+                int(part)
+            except ValueError:
+                raise ScenarioError(
+                    f"network.path: {path}, line {number}: expected two person numbers "
+                    f"'a b', got {short_token(part)}"
+                ) from None
+        u, v = (int(p) for p in parts[:2])
         for person in (u, v):
             if not 0 <= person < n:
                 raise ScenarioError(

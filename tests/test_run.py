@@ -107,11 +107,15 @@ def test_save_never_destroys_a_foreign_folder(tmp_path):
     mine.mkdir()
     (mine / "chapter.txt").write_text("years of work")
     run = ecosystem.simulate(chain(scenario={"steps": 1}), seed=0)
-    with pytest.raises(OutputFolderError, match="not a run folder"):
+    with pytest.raises(OutputFolderError, match="is not empty"):
         run.save(mine)
+    with pytest.raises(OutputFolderError, match="removes only files the program wrote"):
+        run.save(mine, overwrite=True)
     assert (mine / "chapter.txt").read_text() == "years of work"
     run.save(tmp_path / "r")
-    run.save(tmp_path / "r")  # an earlier run folder is replaced
+    with pytest.raises(OutputFolderError, match="--overwrite"):
+        run.save(tmp_path / "r")
+    run.save(tmp_path / "r", overwrite=True)  # an earlier run folder is replaced
 
 
 def test_saved_scenario_reproduces_the_run(tmp_path):

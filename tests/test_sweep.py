@@ -398,7 +398,7 @@ def test_bad_command_lines_are_clear_errors(tmp_path, capsys):
         (["sweep", str(scenario), "--resume", str(run_folder)], "not both"),
         (["sweep", "--resume", str(run_folder)], "not a sweep folder"),
         (["sweep", "--resume", str(tmp_path / "nowhere")], "no such folder"),
-        (["sweep", "--resume", str(run_folder), "--set", "ai.window=2"], "--set and --out"),
+        (["sweep", "--resume", str(run_folder), "--set", "ai.window=2"], "--set, --out"),
         (["sweep", str(scenario), "--workers", "0"], "--workers must be ≥ 1"),
         (["sweep", str(scenario), "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
          "exclude each other"),

@@ -1,4 +1,8 @@
-"""``ecosystem check``: validate a scenario file and print it resolved, or every error."""
+"""``ecosystem check``: validate a scenario file and print it resolved, or every error.
+
+It checks all that ``run`` and ``sweep`` check before they start: the schema, every run of the
+``[sweep]`` table, the edge lists, and that the memory needed fits in this machine.
+"""
 
 from __future__ import annotations
 
@@ -18,13 +22,18 @@ def register(subparsers) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     """``ecosystem check``: validate a scenario and print it resolved."""
     from ecosystem.cli import load_with_sets
+    from ecosystem.experiments.plan import plan_sweep
+    from ecosystem.limits import check_memory, format_bytes, sweep_runs
     from ecosystem.scenario import describe
 
     scenario = load_with_sets(args.scenario, args.set)
-    if scenario.network.kind == "edgelist" and scenario.population.humans > 0:
-        from ecosystem.social import read_edgelist
-
-        read_edgelist(scenario.network.path, scenario.population.humans)
+    # everything `run` and `sweep` check before they start: memory, every run of the
+    # [sweep] table, every edge list
+    estimate = check_memory(scenario, sweep=True)
+    runs = sweep_runs(scenario)
+    plan_sweep(scenario)
     print(f"# {args.scenario}: valid; every parameter, defaults filled in")
+    shape = f"a sweep of {runs:,} runs" if runs > 1 else "one run"
+    print(f"# {shape}, about {format_bytes(estimate.total)} of memory run one at a time")
     print(describe(scenario), end="")
     return 0

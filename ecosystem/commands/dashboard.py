@@ -9,6 +9,7 @@ once the server accepts connections. Ctrl-C (or SIGTERM) stops the server with t
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
 import os
 import signal
@@ -78,9 +79,32 @@ def free_port(host: str) -> int:
         return int(probe.getsockname()[1])
 
 
+def check_host(host: str) -> None:
+    """Refuse a ``--host`` this machine cannot listen on, saying why (not "already in use")."""
+    from ecosystem.cli import UsageError
+
+    try:
+        infos = socket.getaddrinfo(host or None, 0, socket.AF_INET, socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise UsageError(f"--host {host}: no such host name or address; give an address of "
+                         "this machine, e.g. 127.0.0.1 (this computer only) or 0.0.0.0 (every "
+                         "network it is on)") from None
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((infos[0][4][0], 0))
+        except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise UsageError(f"--host {host}: this address is not on this machine; give "
+                                 "one of its own addresses, e.g. 127.0.0.1 (this computer "
+                                 "only) or 0.0.0.0 (every network it is on)") from None
+            raise UsageError(f"--host {host}: cannot listen there ({exc.strerror or exc})"
+                             ) from None
+
+
 def _choose_port(host: str, asked: int | None) -> int:
     from ecosystem.cli import UsageError
 
+    check_host(host)
     if asked is None:
         return DEFAULT_PORT if port_is_free(host, DEFAULT_PORT) else free_port(host)
     if not 1 <= asked <= 65535:

@@ -34,13 +34,14 @@ SUMMARY_COLUMNS = (
 
 def register(subparsers) -> None:
     """Add ``ecosystem run`` to the command's subparsers."""
-    from ecosystem.cli import add_set_argument
+    from ecosystem.cli import add_overwrite_argument, add_set_argument
 
     run = subparsers.add_parser("run", help="simulate one scenario to a run folder")
     run.add_argument("scenario", metavar="SCENARIO", help="a scenario file (TOML)")
     run.add_argument("--out", metavar="DIR", help="run folder (default runs/NAME-seedN-TIME)")
     run.add_argument("--seed", type=int, metavar="N", help="root seed (default: the file's)")
     run.add_argument("--steps", type=int, metavar="N", help="steps (default: the file's)")
+    add_overwrite_argument(run, "run folder")
     add_set_argument(run)
     run.set_defaults(handler=cmd_run)
 
@@ -74,7 +75,8 @@ def print_summary(run, folder: Path | None) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """``ecosystem run``: one run to a run folder."""
     from ecosystem.cli import UsageError, load_with_sets
-    from ecosystem.folders import check_output_folder
+    from ecosystem.folders import check_output_folder, safe_folder_name
+    from ecosystem.limits import check_memory
 
     scenario = load_with_sets(args.scenario, args.set)
     if args.steps is not None:
@@ -88,11 +90,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         out = Path(args.out)
     else:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path("runs") / f"{scenario.scenario.name}-seed{seed}-{stamp}"
+        out = Path("runs") / f"{safe_folder_name(scenario.scenario.name)}-seed{seed}-{stamp}"
+    check_memory(scenario)
     from ecosystem.run import is_run_folder, simulate  # Mesa loads in about a second
 
-    check_output_folder(out, is_run_folder, "run folder")
+    out = check_output_folder(out, is_run_folder, "run folder", overwrite=args.overwrite)
     run = simulate(scenario, seed=seed, progress=None)
-    folder = run.save(out)
+    folder = run.save(out, overwrite=args.overwrite)
     print_summary(run, folder)
     return 0

@@ -8,6 +8,7 @@ completes an interrupted sweep, keeping the runs it finished.
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -30,11 +31,20 @@ def register(subparsers) -> None:
     parser.add_argument("--resume", metavar="FOLDER",
                         help="complete an interrupted sweep; finished runs are kept")
     parser.add_argument("--workers", type=int, metavar="N",
-                        help="local worker processes (default 1: run in this process)")
+                        help="local worker processes (default 1: run in this process); kept "
+                        "to the cores this machine lets the sweep use, and to what fits in "
+                        "memory")
+    parser.add_argument("--force-workers", action="store_true",
+                        help="start as many workers as --workers asks, even beyond the usable "
+                        "cores")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786")
     parser.add_argument("--out", metavar="DIR",
                         help="sweep folder (default runs/NAME-sweep-TIME)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into an existing sweep folder: remove the files this "
+                        "program wrote there (listed in its manifest.json), keep every other "
+                        "file, and start the sweep afresh")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE",
                         help="override a scenario key, e.g. --set scenario.steps=50 "
                         "(repeatable)")
@@ -48,9 +58,9 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise UsageError("give a SCENARIO to sweep or --resume FOLDER, not both")
     if not args.resume and not args.scenario:
         raise UsageError("give a SCENARIO to sweep, or --resume FOLDER to complete a sweep")
-    if args.resume and (args.set or args.out):
-        raise UsageError("--resume completes a sweep as it was started: --set and --out "
-                         "cannot be used with it")
+    if args.resume and (args.set or args.out or args.overwrite):
+        raise UsageError("--resume completes a sweep as it was started: --set, --out and "
+                         "--overwrite cannot be used with it")
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers must be ≥ 1, got {args.workers}")
     if args.workers is not None and args.scheduler:
@@ -97,7 +107,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         resume_sweep,
         run_sweep,
     )
-    from ecosystem.folders import check_output_folder
+    from ecosystem.folders import check_output_folder, safe_folder_name
+    from ecosystem.limits import cap_workers, check_memory, fit_workers
 
     _check_arguments(args)
     try:
@@ -108,30 +119,39 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             if not is_sweep_folder(folder):
                 raise UsageError(f"--resume {folder}: not a sweep folder (it has no sweep "
                                  "manifest.json and plan.json)")
-            plan = load_plan(folder)
+            plan = load_plan(folder, verify=True)
         else:
             scenario = load_with_sets(args.scenario, args.set)
+            check_memory(scenario, sweep=True)  # before the plan, which may itself be huge
             plan = plan_sweep(scenario)  # every run checked before anything is written
             if args.out:
                 folder = Path(args.out)
             else:
                 stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-                folder = Path("runs") / f"{scenario.scenario.name}-sweep-{stamp}"
-            if is_sweep_folder(folder):
+                name = safe_folder_name(scenario.scenario.name)
+                folder = Path("runs") / f"{name}-sweep-{stamp}"
+            if is_sweep_folder(folder) and not args.overwrite:
                 raise UsageError(f"--out {folder}: holds a sweep already; complete it with "
-                                 f"ecosystem sweep --resume {folder}, or choose another folder")
-            check_output_folder(folder, lambda _: False, "sweep folder")
+                                 f"ecosystem sweep --resume {folder}, start it afresh with "
+                                 "--overwrite, or choose another folder")
+            folder = check_output_folder(folder, is_sweep_folder, "sweep folder",
+                                         overwrite=args.overwrite)
 
+        workers = args.workers or 1
+        for limit in (lambda n: cap_workers(n, force=args.force_workers),
+                      lambda n: fit_workers(plan.scenario, n)):
+            workers, note = limit(workers)
+            if note:
+                print(f"note: {note}", file=sys.stderr)
         client = _connect(args.scheduler) if args.scheduler else None
         try:
             executor = client.get_executor(pure=False) if client is not None else None
-            workers = args.workers or 1
             if args.resume:
                 summary = resume_sweep(folder, workers=workers, executor=executor,
                                        progress=None)
             else:
                 summary = run_sweep(plan.scenario, folder, workers=workers, executor=executor,
-                                    progress=None)
+                                    progress=None, overwrite=args.overwrite)
         finally:
             if client is not None:
                 client.close()
@@ -153,6 +173,9 @@ def _print_summary(plan, summary, shape: str) -> None:
           f"{summary.executor}{each}")
     if summary.skipped:
         print(f"  {summary.skipped} runs were already done and kept")
+    for part in summary.rejected:
+        print(f"  {part['file']}: {part['reason']}; moved to {part['moved_to']}, its run "
+              "was run again")
     print(f"  {summary.done} of {summary.runs} runs done, {len(summary.failures)} failed")
     for failure in summary.failures[:20]:
         values = ", ".join(f"{k}={v!r}" for k, v in failure["values"].items())

@@ -14,6 +14,8 @@ from pathlib import Path
 
 def register(subparsers) -> None:
     """Add the ``validate`` subcommand."""
+    from ecosystem.cli import add_overwrite_argument
+
     parser = subparsers.add_parser(
         "validate",
         help="reproduce published results (Wright–Fisher, Shumailov, Gerstgrasser, ...)",
@@ -25,13 +27,14 @@ def register(subparsers) -> None:
                         help="fewer replicates: about a minute instead of a few")
     parser.add_argument("--out", metavar="DIR",
                         help="report folder (default runs/validation-TIME)")
+    add_overwrite_argument(parser, "validation report folder")
     parser.add_argument("--only", action="append", metavar="CHECK",
                         help="run only this check (repeatable); see --list")
     parser.add_argument("--list", action="store_true", help="list the checks and exit")
     parser.set_defaults(handler=cmd_validate)
 
 
-def _out_folder(value: str | None) -> Path:
+def _out_folder(value: str | None, overwrite: bool) -> Path:
     from ecosystem.folders import check_output_folder
     from ecosystem.validate.report import is_report_folder
 
@@ -39,8 +42,7 @@ def _out_folder(value: str | None) -> Path:
         out = Path(value)
     else:
         out = Path("runs") / f"validation-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    check_output_folder(out, is_report_folder, "validation report")
-    return out
+    return check_output_folder(out, is_report_folder, "validation report", overwrite=overwrite)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -64,7 +66,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                              f"{', '.join(check_names())}")
     else:
         names = None
-    out = _out_folder(args.out)
+    out = _out_folder(args.out, args.overwrite)
 
     def progress(check) -> None:
         print(f"running {check.name}: {check.title}", file=sys.stderr, flush=True)
@@ -84,6 +86,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
         "wall_seconds": round(wall, 3),
         "all_passed": all(row.passed for row in rows),
     }
-    folder = write_report(rows, out, manifest)
+    folder = write_report(rows, out, manifest, overwrite=args.overwrite)
     print(f"report: {folder / 'report.md'}")
     return 0 if manifest["all_passed"] else 1

@@ -271,7 +271,28 @@ def plan_sweep(scenario: Scenario) -> Plan:
                                f"{(n_points, len(range_keys))}")
     plan = Plan(scenario, grid_keys, range_keys, cells, points, seeds, design_seed)
     _check_runs(plan)
+    _check_edge_lists(plan)
     return plan
+
+
+def _check_edge_lists(plan: Plan) -> None:
+    """Read every distinct edge list the runs use, so a bad one stops the sweep before it starts."""
+    from ecosystem.social import read_edgelist
+
+    keys = ("network.kind", "network.path", "population.humans")
+    if not set(keys) & set(plan.swept_keys):
+        runs = [0]  # every run uses the scenario's own network
+    else:
+        runs = [(cell * plan.n_points + point) * plan.replicates
+                for cell in range(len(plan.cells)) for point in range(plan.n_points)]
+    seen = set()
+    for run in runs:
+        sc = load_scenario(plan.run_scenario(run)) if run or plan.swept_keys else plan.scenario
+        combination = (sc.network.kind, sc.network.path, sc.population.humans)
+        if combination in seen or sc.network.kind != "edgelist" or sc.population.humans == 0:
+            continue
+        seen.add(combination)
+        read_edgelist(sc.network.path, sc.population.humans)
 
 
 def _check_runs(plan: Plan) -> None:

@@ -13,36 +13,73 @@ A sweep folder holds
 - ``manifest.json``: versions, timing of every session, the runs done and the failures;
 - ``parts/run-NNNNNN.parquet``: each finished run, written atomically (temporary file, then
   rename) the moment it finishes, so a part that exists is complete;
+- ``checksums.sha256``: the SHA-256 of every part as written (``sha256sum -c`` reads it);
 - ``failures/run-NNNNNN.json``: each run that raised, with its error and traceback;
 - ``results.parquet``: every part in run order, assembled by streaming at the end:
-  ``run``, ``replicate``, ``seed``, one column per swept key, then the timeseries columns.
+  ``run``, ``replicate``, ``seed``, one column per swept key, then the timeseries columns;
+- ``.lock``: held by the session running the sweep, so two sessions cannot run it at once.
 
 An interrupted sweep loses only the runs in flight: :func:`resume_sweep` (``ecosystem sweep
 --resume FOLDER``) runs the runs without a part, failed ones included, and keeps the rest.
 Results travel back from the workers to this process, which alone writes the folder, so a
 Dask cluster needs no shared file system.
+
+Every part carries the sweep's identity in its Parquet metadata: a hash of the resolved plan
+and of its run's scenario and seed. A session starts by checking the folder: a changed
+``scenario.toml`` or ``plan.json`` is refused (naming the keys that changed); a part of another
+sweep, or one whose bytes differ from the checksum recorded when it was written, is moved to
+``rejected/`` and its run run again.
+A full disk or another write error, SIGTERM and Ctrl-C stop the workers and leave the manifest
+saying ``"interrupted"`` with the reason; resuming completes the sweep.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import json
-import multiprocessing
 import os
-import socket
+import signal
 import tempfile
+import threading
 import time
-import traceback
 import warnings
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from ecosystem.experiments.executors import (
+    _on_executor,
+    _OwnedPool,
+    _sequential,
+    run_one,
+)
+from ecosystem.experiments.integrity import (
+    CHECKSUMS,
+    FAILURES,
+    IDENTITY_KEY,
+    LOCK,
+    PARTS,
+    SweepError,
+    _changed_keys,
+    _file_digest,
+    _Identities,
+    _is_panic,
+    _SweepLock,
+    _verify_parts,
+    plan_identity,
+)
 from ecosystem.experiments.plan import Plan, plan_sweep
-from ecosystem.folders import check_output_folder, staged_file, staged_folder, utc_now
+from ecosystem.folders import (
+    OutputWriteError,
+    as_write_error,
+    check_output_folder,
+    staged_file,
+    staged_folder,
+    utc_now,
+)
 from ecosystem.scenario import Scenario, load_scenario
 
 __all__ = [
@@ -61,16 +98,27 @@ MANIFEST = "manifest.json"
 PLAN = "plan.json"
 SCENARIO = "scenario.toml"
 RESULTS = "results.parquet"
-PARTS = "parts"
-FAILURES = "failures"
+
+WRITTEN = [SCENARIO, PLAN, MANIFEST, RESULTS, CHECKSUMS, f"{PARTS}/run-*.parquet",
+           f"{FAILURES}/run-*.json", LOCK, "plots/*.png", "sensitivity.parquet"]
+"""What a sweep writes in its folder (recorded in its manifest: what --overwrite removes)."""
 
 SUBMIT_WINDOW = 256
 """Most runs handed to a caller's executor at once (more on a Dask cluster with more than
 half as many threads), so memory stays flat for any sweep size."""
 
 
-class SweepError(ValueError):
-    """A sweep that cannot start or resume (a bad folder, a bad executor setting)."""
+class SweepInterrupted(KeyboardInterrupt):
+    """SIGTERM or SIGINT stopped a sweep (its workers are stopped, its manifest says so)."""
+
+    def __init__(self, signum: int = signal.SIGINT):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = int(signum)
+
+
+def _io_error(exc: BaseException, path: Path) -> OutputWriteError | None:
+    """A write error naming ``path`` if ``exc`` is the disk failing (polars or the OS)."""
+    return as_write_error(exc, path)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -81,140 +129,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def _write_json(path: Path, content: Any) -> None:
     _write_atomic(path, (json.dumps(content, indent=2) + "\n").encode("utf-8"))
-
-
-# -- one run, anywhere --------------------------------------------------------------------------
-def run_one(scenario: Mapping[str, Any], seed: int) -> dict[str, Any]:
-    """Simulate one run of a sweep, in whichever process or worker it lands.
-
-    Never raises for a failing run: the error comes back as data, so the sweep can record it
-    and go on.
-
-    Parameters
-    ----------
-    scenario : mapping
-        The run's resolved scenario as plain data (see :meth:`Plan.run_scenario`).
-    seed : int
-        The run's seed.
-
-    Returns
-    -------
-    dict
-        ``timeseries`` (polars DataFrame) and ``wall_seconds``, or ``error`` and
-        ``traceback``; ``host`` in both cases.
-    """
-    from ecosystem.run import simulate
-
-    host = socket.gethostname()
-    try:
-        run = simulate(load_scenario(scenario), seed=seed, progress=False)
-    except Exception as exc:
-        return {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(),
-                "host": host}
-    return {"timeseries": run.timeseries, "wall_seconds": run.wall_seconds, "host": host}
-
-
-def _lost(exc: BaseException) -> dict[str, Any]:
-    """The outcome of a run whose worker failed before it could report (crash, lost worker)."""
-    text = "".join(traceback.format_exception(exc))
-    return {"error": f"{type(exc).__name__}: {exc}", "traceback": text, "host": None}
-
-
-def _sequential(tasks: Iterator[tuple[int, dict, int]]) -> Iterator[tuple[int, dict]]:
-    for run, scenario, seed in tasks:
-        yield run, run_one(scenario, seed)
-
-
-def _on_executor(
-    executor: cf.Executor,
-    tasks: Iterator[tuple[int, dict, int]],
-    window: int,
-    renew: Callable[[], cf.Executor] | None = None,
-    function: Callable[[Mapping[str, Any], int], dict[str, Any]] = run_one,
-) -> Iterator[tuple[int, dict]]:
-    """Run tasks on an executor, at most ``window`` in flight, yielding outcomes as they end.
-
-    ``renew`` (for a pool this module owns) replaces a pool whose worker process died: the runs
-    in flight in it are recorded as failed (which of them killed it cannot be told), and the
-    others go on in a fresh pool.
-    """
-    # Each future remembers the pool it went to: when a pool breaks, all its futures fail, but
-    # only the first of them to come back may renew the pool.
-    pending: dict[cf.Future, tuple[int, int]] = {}
-    queue = iter(tasks)
-    pool = 0
-
-    def submit(run: int, scenario: dict, seed: int) -> dict[str, Any] | None:
-        nonlocal executor, pool
-        try:
-            pending[executor.submit(function, scenario, seed)] = (run, pool)
-        except cf.process.BrokenProcessPool:
-            if renew is None:
-                raise
-            executor, pool = renew(), pool + 1
-            pending[executor.submit(function, scenario, seed)] = (run, pool)
-        except Exception as exc:  # e.g. a task the executor cannot send
-            return _lost(exc)
-        return None
-
-    def fill() -> Iterator[tuple[int, dict]]:
-        while len(pending) < window:
-            task = next(queue, None)
-            if task is None:
-                return
-            refused = submit(*task)
-            if refused is not None:
-                yield task[0], refused
-
-    try:
-        yield from fill()
-        while pending:
-            done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            broken = False
-            for future in done:
-                run, origin = pending.pop(future)
-                try:
-                    outcome = future.result()
-                except Exception as exc:  # the worker died or was lost, not the run raising
-                    if isinstance(exc, cf.process.BrokenProcessPool) and origin == pool:
-                        broken = True
-                    outcome = _lost(exc)
-                yield run, outcome
-            if broken and renew is not None:
-                crashed = cf.process.BrokenProcessPool(
-                    "a worker process died while this run was in flight")
-                for future, (run, origin) in list(pending.items()):
-                    if origin == pool:
-                        del pending[future]
-                        yield run, _lost(crashed)
-                executor, pool = renew(), pool + 1
-            yield from fill()
-    finally:
-        for future in pending:
-            future.cancel()
-
-
-class _OwnedPool:
-    """A local process pool this module starts, renews if a worker dies, and shuts down."""
-
-    def __init__(self, workers: int):
-        self.workers = workers
-        self.pool: cf.ProcessPoolExecutor | None = None
-
-    def start(self) -> cf.ProcessPoolExecutor:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
-        # "spawn": fresh interpreters, safe with polars' and numpy's threads (fork is not),
-        # and the same on every platform; children inherit sys.path, so a source tree works.
-        self.pool = cf.ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
-        )
-        return self.pool
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
 
 
 # -- the sweep folder ---------------------------------------------------------------------------
@@ -238,35 +152,41 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
     return json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
 
 
-def load_plan(folder: str | os.PathLike) -> Plan:
-    """The plan of a sweep folder (its scenario and ``plan.json``)."""
+def load_plan(folder: str | os.PathLike, *, verify: bool = False) -> Plan:
+    """The plan of a sweep folder (its scenario and ``plan.json``).
+
+    With ``verify`` (before a session runs more runs into the folder), a ``scenario.toml``
+    changed since the sweep started is refused, naming the keys that changed.
+    """
     folder = Path(folder)
     if not is_sweep_folder(folder):
         raise SweepError(f"{folder}: not a sweep folder (no sweep manifest.json, plan.json "
                          "and scenario.toml)")
     scenario = load_scenario(folder / SCENARIO)
-    return Plan.from_json(scenario, json.loads((folder / PLAN).read_text(encoding="utf-8")))
+    try:
+        data = json.loads((folder / PLAN).read_text(encoding="utf-8"))
+        plan = Plan.from_json(scenario, data)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SweepError(f"{folder / PLAN}: damaged ({type(exc).__name__}); the sweep cannot "
+                         "be resumed, start it again into a new folder") from None
+    if verify and isinstance(data.get("scenario"), dict):
+        changed = _changed_keys(data["scenario"], scenario.to_dict())
+        if changed:
+            raise SweepError(
+                f"{folder / SCENARIO}: changed since the sweep started ({'; '.join(changed)}); "
+                "a resume must run the scenario its finished runs ran: undo the change, or "
+                "start a new sweep of the changed scenario into another folder"
+            )
+    return plan
 
 
-def _finished_parts(folder: Path, plan: Plan, verify: bool = False) -> set[int]:
-    """Runs with a part in the folder.
-
-    With ``verify`` (when a session starts), parts that cannot be read are removed, so their
-    runs are run again, and so are the temporary files an interrupted session left behind.
-    """
-    if verify:
-        for place in (folder, folder / PARTS, folder / FAILURES):
-            for stale in place.glob(".*.tmp"):
-                stale.unlink(missing_ok=True)
+def _finished_parts(folder: Path, plan: Plan) -> set[int]:
+    """Runs with a part in the folder (not checked; see :func:`_verify_parts`)."""
     done = set()
     for path in (folder / PARTS).glob("run-*.parquet"):
         try:
             run = int(path.stem.removeprefix("run-"))
-            if verify:
-                pl.read_parquet_schema(path)
-        except (ValueError, OSError, pl.exceptions.PolarsError):
-            if verify:
-                path.unlink(missing_ok=True)
+        except ValueError:
             continue
         if 0 <= run < plan.n_runs:
             done.add(run)
@@ -285,13 +205,15 @@ def _failures(folder: Path) -> list[dict[str, Any]]:
     return out
 
 
-def _start_folder(out: Path, plan: Plan) -> None:
-    """Create a sweep folder holding the plan, atomically (a staging sibling renamed)."""
+def _start_folder(out: Path, plan: Plan, overwrite: bool = False) -> None:
+    """Create a sweep folder holding the plan, atomically (a staging sibling moved in place)."""
     from ecosystem.run import manifest_base
 
-    with staged_folder(out, replace=False) as staging:  # an existing out is empty
+    identity = plan_identity(plan)
+    with staged_folder(out, overwrite=overwrite) as staging:
         (staging / SCENARIO).write_text(plan.scenario.to_toml(), encoding="utf-8")
-        _write_json(staging / PLAN, plan.to_json())
+        _write_json(staging / PLAN, {**plan.to_json(), "scenario": plan.scenario.to_dict(),
+                                     "identity": identity})
         (staging / PARTS).mkdir()
         (staging / FAILURES).mkdir()
         _write_json(staging / MANIFEST, {
@@ -308,13 +230,16 @@ def _start_folder(out: Path, plan: Plan) -> None:
             "points": plan.n_points,
             "runs": plan.n_runs,
             "steps": plan.scenario.scenario.steps,
+            "identity": identity,
             "status": "running",
             "created": utc_now(),
             "sessions": [],
+            "files": WRITTEN,
         })
 
 
-def _write_part(folder: Path, plan: Plan, run: int, timeseries: pl.DataFrame) -> None:
+def _write_part(folder: Path, plan: Plan, run: int, timeseries: pl.DataFrame,
+                identity: str | None = None) -> None:
     schema = plan.schema()
     ids = pl.DataFrame(
         [pl.Series(name, [value] * timeseries.height, dtype=schema[name])
@@ -326,9 +251,22 @@ def _write_part(folder: Path, plan: Plan, run: int, timeseries: pl.DataFrame) ->
                                        for name, dtype in schema.items() if name not in ids)
     path = folder / PARTS / f"{_part_name(run)}.parquet"
     # Parts are read once, when results.parquet is assembled: light compression, no statistics.
-    with staged_file(path) as staging:
-        pl.concat([ids, timeseries], how="horizontal").write_parquet(
-            staging, compression="lz4", statistics=False)
+    try:
+        with staged_file(path) as staging:
+            pl.concat([ids, timeseries], how="horizontal").write_parquet(
+                staging, compression="lz4", statistics=False,
+                metadata={IDENTITY_KEY: identity} if identity else None)
+            checksum = _file_digest(staging)
+        if identity:
+            # after the part is in place: a kill in between leaves a part without a
+            # checksum, which the next session runs again
+            with open(folder / CHECKSUMS, "a", encoding="utf-8") as log:
+                log.write(f"{checksum}  {PARTS}/{path.name}\n")
+    except Exception as exc:
+        failure = _io_error(exc, path)
+        if failure is not None:
+            raise failure from None
+        raise
 
 
 def _write_failure(folder: Path, plan: Plan, run: int, outcome: dict[str, Any]) -> None:
@@ -356,11 +294,21 @@ def assemble(folder: str | os.PathLike, plan: Plan | None = None,
     runs = _finished_parts(folder, plan) if runs is None else runs
     paths = [folder / PARTS / f"{_part_name(run)}.parquet" for run in sorted(runs)]
     target = folder / RESULTS
-    with staged_file(target) as staging:
-        if paths:
-            pl.scan_parquet(paths).sink_parquet(staging)
-        else:
-            pl.DataFrame(schema=plan.schema()).write_parquet(staging)
+    try:
+        with staged_file(target) as staging:
+            if paths:
+                pl.scan_parquet(paths).sink_parquet(staging)
+            else:
+                pl.DataFrame(schema=plan.schema()).write_parquet(staging)
+    except BaseException as exc:
+        failure = _io_error(exc, target)
+        if failure is not None:
+            raise failure from None
+        if isinstance(exc, pl.exceptions.PolarsError) or _is_panic(exc):
+            raise SweepError(f"{target}: cannot be assembled, a part is damaged; "
+                             f"ecosystem sweep --resume {folder} checks every part and runs "
+                             "the damaged ones again") from None
+        raise
     return target
 
 
@@ -387,6 +335,9 @@ class SweepSummary:
         This session's wall time, and the sum of its runs' own times.
     executor : str
         Where the runs ran.
+    rejected : list of dict
+        Parts set aside when this session started (another sweep's, or damaged): ``file``,
+        ``reason``, ``moved_to``; their runs were run again.
     """
 
     folder: Path
@@ -400,6 +351,7 @@ class SweepSummary:
     wall_seconds: float
     run_seconds: float
     executor: str
+    rejected: list[dict[str, str]] = field(default_factory=list)
 
 
 def _tasks(plan: Plan, runs: list[int]) -> Iterator[tuple[int, dict, int]]:
@@ -429,34 +381,111 @@ def _describe_executor(workers: int, executor: cf.Executor | None) -> str:
     return "this process" if workers == 1 else f"{workers} local processes"
 
 
+class _Signals:
+    """While a session runs: SIGTERM raises :class:`SweepInterrupted` in the main thread.
+
+    (SIGINT raises KeyboardInterrupt already.) Either way the session stops its workers and
+    records the interruption before the process ends.
+    """
+
+    def __enter__(self) -> _Signals:
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            def stop(signum, _frame):
+                raise SweepInterrupted(signum)
+
+            self.previous = signal.signal(signal.SIGTERM, stop)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
+def _save_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """Write the manifest; on a full disk, over the old one in place (no new space needed)."""
+    try:
+        _write_json(folder / MANIFEST, manifest)
+    except OSError:
+        data = (json.dumps(manifest, indent=2) + "\n").encode("utf-8")
+        try:
+            with open(folder / MANIFEST, "r+b") as handle:
+                handle.write(data)
+                handle.truncate()
+        except OSError:
+            pass  # the folder is beyond writing; the error the caller raises says why
+
+
 def _execute(
+    folder: Path, plan: Plan, workers: int, executor: cf.Executor | None,
+    progress: bool | None,
+) -> SweepSummary:
+    with _SweepLock(folder), _Signals():
+        return _session(folder, plan, workers, executor, progress)
+
+
+def _session(
     folder: Path, plan: Plan, workers: int, executor: cf.Executor | None,
     progress: bool | None,
 ) -> SweepSummary:
     from tqdm.auto import tqdm
 
     started, clock = utc_now(), time.perf_counter()
-    done_before = _finished_parts(folder, plan, verify=True)
+    manifest = read_manifest(folder)
+    legacy = "identity" not in manifest  # a folder from before parts carried the identity
+    identity = None if legacy else _Identities(plan)
+    if identity is not None and manifest["identity"] != identity.sweep:
+        raise SweepError(f"{folder / PLAN}: changed since the sweep started (its identity "
+                         "does not match the manifest); the sweep cannot be resumed, start "
+                         "it again into a new folder")
+    done_before, rejected = _verify_parts(folder, plan, identity)
     finished = set(done_before)
     todo = [run for run in range(plan.n_runs) if run not in done_before]
     failed_before = {int(path.stem.removeprefix("run-"))
                      for path in (folder / FAILURES).glob("run-*.json")}
-    tasks = _tasks(plan, todo)
+    workers = max(1, min(workers, len(todo)))  # no more processes than runs to run
     label = _describe_executor(workers, executor)
-
-    owned = _OwnedPool(workers) if executor is None and workers > 1 else None
-    if owned is not None:
-        outcomes = _on_executor(owned.start(), tasks, 4 * workers, renew=owned.start)
-    elif executor is not None:
-        outcomes = _on_executor(executor, tasks, _window(executor))
-    else:
-        outcomes = _sequential(tasks)
+    manifest.update({"status": "running", "pid": os.getpid(), "reason": None,
+                     "rejected": [*manifest.get("rejected", []), *rejected]})
+    _save_manifest(folder, manifest)
 
     ran = failed = 0
     run_seconds = 0.0
+
+    def record(status: str, reason: str | None) -> dict[str, Any]:
+        wall = time.perf_counter() - clock
+        sessions = [*manifest.get("sessions", []), {
+            "started": started, "finished": utc_now(), "wall_seconds": round(wall, 3),
+            "run_seconds": round(run_seconds, 3), "executor": label,
+            "skipped": len(done_before), "ran": ran, "failed": failed, "status": status,
+            **({"reason": reason} if reason else {}),
+        }]
+        failures = _failures(folder)
+        manifest.update({
+            "status": status,
+            "reason": reason,
+            "done": len(finished),
+            "failed": len(failures),
+            "finished": utc_now(),
+            "wall_seconds": round(sum(s["wall_seconds"] for s in sessions), 3),
+            "sessions": sessions,
+            "failures": failures,
+        })
+        manifest.pop("pid", None)
+        _save_manifest(folder, manifest)
+        return manifest
+
+    owned = _OwnedPool(workers) if executor is None and workers > 1 else None
     bar = tqdm(total=plan.n_runs, initial=len(done_before), desc=plan.scenario.scenario.name,
                unit="run", disable=None if progress is None else not progress, leave=False)
     try:
+        tasks = _tasks(plan, todo)
+        if owned is not None:
+            outcomes = _on_executor(owned.start(), tasks, 4 * workers, renew=owned.start)
+        elif executor is not None:
+            outcomes = _on_executor(executor, tasks, _window(executor))
+        else:
+            outcomes = _sequential(tasks)
         bar.set_postfix(failed=0)
         for run, outcome in outcomes:
             ran += 1
@@ -466,40 +495,46 @@ def _execute(
                 bar.set_postfix(failed=failed)
             else:
                 run_seconds += float(outcome["wall_seconds"])
-                _write_part(folder, plan, run, outcome["timeseries"])
+                _write_part(folder, plan, run, outcome["timeseries"],
+                            identity(run) if identity is not None else None)
                 finished.add(run)
                 if run in failed_before:  # it failed in an earlier session, not any more
                     (folder / FAILURES / f"{_part_name(run)}.json").unlink(missing_ok=True)
             bar.update(1)
         bar.refresh()  # the final count, whatever the refresh interval skipped
+        if owned is not None:
+            owned.close()
+        results = assemble(folder, plan, finished)
+    except KeyboardInterrupt as exc:
+        if owned is not None:
+            owned.stop()
+        signum = getattr(exc, "signum", signal.SIGINT)
+        how = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C (SIGINT)"
+        record("interrupted", f"stopped by {how}; resume with ecosystem sweep --resume "
+                              f"{folder}")
+        raise
+    except Exception as exc:
+        if owned is not None:
+            owned.stop()
+        failure = _io_error(exc, folder)
+        reason = str(failure) if failure is not None else f"{type(exc).__name__}: {exc}"
+        record("interrupted", reason)
+        if failure is not None:
+            raise OutputWriteError(f"{failure}; the sweep is interrupted, its finished runs "
+                                   f"are kept: once the disk has room, ecosystem sweep "
+                                   f"--resume {folder} completes it") from None
+        raise
     finally:
         bar.close()
         if owned is not None:
-            owned.close()
+            owned.stop()
 
-    results = assemble(folder, plan, finished)
     done = len(finished)
-    failures = _failures(folder)
-    wall = time.perf_counter() - clock
-    manifest = read_manifest(folder)
-    sessions = [*manifest.get("sessions", []), {
-        "started": started, "finished": utc_now(), "wall_seconds": round(wall, 3),
-        "run_seconds": round(run_seconds, 3), "executor": label,
-        "skipped": len(done_before), "ran": ran, "failed": failed,
-    }]
-    manifest.update({
-        "status": "complete" if done == plan.n_runs else "incomplete",
-        "done": done,
-        "failed": len(failures),
-        "finished": utc_now(),
-        "wall_seconds": round(sum(s["wall_seconds"] for s in sessions), 3),
-        "sessions": sessions,
-        "failures": failures,
-    })
-    _write_json(folder / MANIFEST, manifest)
+    manifest = record("complete" if done == plan.n_runs else "incomplete", None)
     return SweepSummary(folder=folder, results=results, runs=plan.n_runs, done=done,
-                        skipped=len(done_before), ran=ran, failed=failed, failures=failures,
-                        wall_seconds=wall, run_seconds=run_seconds, executor=label)
+                        skipped=len(done_before), ran=ran, failed=failed,
+                        failures=manifest["failures"], wall_seconds=time.perf_counter() - clock,
+                        run_seconds=run_seconds, executor=label, rejected=rejected)
 
 
 def _check_workers(workers: int, executor: cf.Executor | None) -> None:
@@ -517,6 +552,7 @@ def run_sweep(
     executor: cf.Executor | None = None,
     progress: bool | None = None,
     resume: bool = False,
+    overwrite: bool = False,
 ) -> SweepSummary:
     """Run a sweep into a sweep folder without holding its table in memory.
 
@@ -536,6 +572,9 @@ def run_sweep(
         Show a progress bar (None: only on a terminal).
     resume : bool
         If ``out`` holds a sweep of the same scenario, run only its missing runs.
+    overwrite : bool
+        If ``out`` holds an earlier sweep, remove the files it wrote there (recorded in its
+        manifest) and start afresh; other files in the folder are kept.
 
     Returns
     -------
@@ -544,25 +583,38 @@ def run_sweep(
     Raises
     ------
     ScenarioError
-        If the scenario or one of its runs is invalid; nothing is written.
+        If the scenario or one of its runs is invalid, or the sweep cannot fit in this
+        machine's memory; nothing is written.
     SweepError
         If ``out`` cannot be used, or ``workers`` is wrong; nothing is written.
+    ecosystem.folders.OutputWriteError
+        If the disk refuses a write (full, read-only): the manifest says "interrupted" with
+        the reason, and a resume completes the sweep once the disk has room.
+    SweepInterrupted
+        On SIGTERM (a KeyboardInterrupt, as Ctrl-C is): the workers are stopped and the
+        manifest says "interrupted".
     """
+    from ecosystem.limits import check_memory
+
     _check_workers(workers, executor)
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     out = Path(out)
-    if is_sweep_folder(out):
+    if out.is_symlink():
+        out = out.resolve()
+    if is_sweep_folder(out) and not overwrite:
         if not resume:
             raise SweepError(f"{out}: holds a sweep already; resume it (ecosystem sweep "
-                             "--resume FOLDER, or resume=True) or choose another folder")
-        existing = load_plan(out)
+                             "--resume FOLDER, or resume=True), overwrite it, or choose "
+                             "another folder")
+        existing = load_plan(out, verify=True)
         if existing.scenario.to_dict() != sc.to_dict():
             raise SweepError(f"{out}: holds a sweep of a different scenario; resume it as it "
                              "is (ecosystem sweep --resume FOLDER) or choose another folder")
         return _execute(out, existing, workers, executor, progress)
-    check_output_folder(out, lambda _: False, "sweep folder")
+    out = check_output_folder(out, is_sweep_folder, "sweep folder", overwrite=overwrite)
+    check_memory(sc, sweep=True, workers=1 if executor is not None else workers)
     plan = plan_sweep(sc)
-    _start_folder(out, plan)
+    _start_folder(out, plan, overwrite=overwrite)
     return _execute(out, plan, workers, executor, progress)
 
 
@@ -575,14 +627,16 @@ def resume_sweep(
 ) -> SweepSummary:
     """Complete an interrupted sweep: run only the runs without a finished part.
 
-    Failed runs are tried again; finished runs are kept untouched. Parameters as
-    :func:`run_sweep`.
+    Failed runs are tried again; finished runs are kept untouched. The folder is checked
+    first: a changed ``scenario.toml`` is refused (:class:`SweepError` naming the keys), parts
+    of another sweep or damaged parts are moved to ``rejected/`` and their runs run again, and
+    a session already running the sweep is refused. Parameters as :func:`run_sweep`.
     """
     _check_workers(workers, executor)
     folder = Path(folder)
     if not folder.is_dir():
         raise SweepError(f"--resume {folder}: no such folder")
-    plan = load_plan(folder)
+    plan = load_plan(folder, verify=True)
     return _execute(folder, plan, workers, executor, progress)
 
 

@@ -135,11 +135,13 @@ def is_report_folder(folder: Path) -> bool:
     return (folder / REPORT).is_file() and (folder / MANIFEST).is_file()
 
 
-def write_report(rows: Sequence[Row], folder: str | Path, manifest: dict) -> Path:
+def write_report(rows: Sequence[Row], folder: str | Path, manifest: dict, *,
+                 overwrite: bool = False) -> Path:
     """Write ``report.md``, one PNG per row, ``results.csv`` and ``manifest.json``.
 
     The folder is written to a temporary sibling and renamed into place, so a report folder
-    that exists is complete.
+    that exists is complete. With ``overwrite``, an earlier report's files (recorded in its
+    manifest) are replaced and any other file in the folder is kept.
 
     Returns
     -------
@@ -147,7 +149,7 @@ def write_report(rows: Sequence[Row], folder: str | Path, manifest: dict) -> Pat
         The folder written.
     """
     target = Path(folder)
-    with staged_folder(target) as staging:
+    with staged_folder(target, overwrite=overwrite) as staging:
         for row in rows:
             draw(row, staging / f"{row.key}.png")
         results_table(rows).write_csv(staging / RESULTS)

@@ -47,7 +47,7 @@ def test_validate_rejects_an_unknown_check_without_writing(tmp_path, capsys):
 def test_validate_refuses_a_foreign_out_folder(tmp_path, capsys):
     (tmp_path / "mine.txt").write_text("keep me")
     assert main(["validate", "--quick", "--only", "greedy", "--out", str(tmp_path)]) == 2
-    assert "is not a validation report" in capsys.readouterr().err
+    assert "is not empty; nothing was written" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
     assert main(["validate", "--quick", "--only", "greedy", "--out",
                  str(tmp_path / "mine.txt")]) == 2
@@ -56,8 +56,9 @@ def test_validate_refuses_a_foreign_out_folder(tmp_path, capsys):
 
 def test_validate_only_runs_the_named_check_and_may_replace_its_report(tmp_path):
     out = tmp_path / "report"
-    for _ in range(2):  # the second run replaces the first report
-        assert main(["validate", "--quick", "--only", "greedy", "--out", str(out)]) == 0
+    for again in (False, True):  # the second run replaces the first report, when asked to
+        assert main(["validate", "--quick", "--only", "greedy", "--out", str(out),
+                     *(["--overwrite"] if again else [])]) == 0
     assert pl.read_csv(out / "results.csv")["key"].to_list() == [
         "greedy-majority", "sampling-keeps-majority"]
     assert sorted(p.name for p in out.parent.iterdir()) == ["report"]  # no staging left
