@@ -77,6 +77,11 @@ class Population(Section):
     style_conformity: Share = Field(
         0.02, description="chance per step that a person adopts the style of a post they read"
     )
+    cowrite_style: Share = Field(
+        0.0,
+        description="chance per step that a person who co-wrote with AI takes on the style of "
+        "what they co-wrote (0 by default: the calibrated baseline has no such channel)",
+    )
 
 
 class Network(Section):
