@@ -51,3 +51,26 @@ def test_ignored_prompts_fail_their_row(monkeypatch):
     rows = lever_rows(budget, names=["lever-prompts"])
     assert outcomes(rows) == {"lever-prompts": False}
     assert np.isfinite(rows[0].se)
+
+
+def test_the_best_of_n_finding_holds_as_its_row_explains():
+    """On the baseline's first generation, top-p keeps most of the tail out of AI drafts, and
+    best-of-10 cuts the drafts' tail share below best-of-3's (binomial SEs, 4 each)."""
+    from ecosystem.core.curate import CurationParams, best_of_n
+    from ecosystem.model import EcosystemModel
+    from ecosystem.validate.levers import lever_scenario
+
+    model = EcosystemModel(lever_scenario("baseline", Budget(quick=True)), seed=0)
+    state = model.current.state
+    tail = np.flatnonzero(model.culture.tail)
+    in_model = state.probs[tail].sum()
+    n = 100_000
+    shares = {}
+    for drafts in (3, 10):
+        posts, _ = best_of_n(state, n, model.decoding,
+                             CurationParams(best_of_n=drafts, typicality_weight=3.0),
+                             np.random.default_rng(drafts))
+        shares[drafts] = float(np.isin(posts.type, tail).mean())
+    se = np.sqrt(shares[3] * (1 - shares[3]) / n + shares[10] * (1 - shares[10]) / n)
+    assert shares[3] < in_model / 2
+    assert shares[3] - shares[10] > 4 * se
