@@ -1,4 +1,12 @@
-"""The vectorised people step against the per-agent Mesa reference, and the Mesa views."""
+"""The vectorised people step against the per-agent Mesa reference, mechanism by mechanism.
+
+Each twin test switches on one mechanism (the others off or held still), runs both steps from the
+same seeds (:mod:`tests.agents.twins`) and compares the quantity that mechanism moves. The power
+of each comparison is stated in its docstring: the smallest difference it catches 80 % of the
+time, from the SD of the paired differences measured at its replicate count; and each test checks
+that switching its mechanism off would move the quantity by more than that, so removing the
+mechanism from the vectorised step fails the test (``tests/test_mutations.py`` proves it).
+"""
 
 import numpy as np
 import pytest
@@ -7,43 +15,280 @@ import ecosystem
 from ecosystem.agents import people as people_module
 from ecosystem.agents.people import Creator, Listener
 from ecosystem.model import EcosystemModel
-from tests.conftest import mean_and_se
-
-Z = 4.0
-
-SMALL = {
-    "scenario": {"steps": 6},
-    "population": {"humans": 200, "creators": 0.4, "ai_users": 0.5, "innovation": 0.02,
-                   "style_conformity": 0.1, "adoption_steps": 3},
-    "content": {"types": 12, "initial_docs": 400},
-    "ai": {"outputs_per_generation": 50, "retrain_every": 2},
-    "network": {"m": 3},
-    "curation": {"best_of_n": 2, "typicality_weight": 3.0, "upload_threshold": 45.0},
-    "prompts": {"custom_share": 0.5},
-}
-COLUMNS = ("gpt_rate_users", "gpt_rate_nonusers", "neutral_share_users",
-           "neutral_share_nonusers", "stance_std", "ai_share", "corpus_richness",
-           "model_entropy")
+from tests.agents.twins import compare, posts_of, scenario, twin_runs
 
 
-def final_rows(people_step, seeds):
-    sc = ecosystem.load_scenario(SMALL)
-    rows = []
-    for seed in seeds:
-        model = EcosystemModel(sc, seed, people_step=people_step)
-        for _ in range(sc.scenario.steps):
-            model.step()
-        rows.append(model.timeseries().row(-1, named=True))
-    return {c: np.array([r[c] for r in rows], dtype=float) for c in COLUMNS}
+def test_adoption_ramp():
+    """AI use grows linearly to ``ai_users`` over ``adoption_steps``; custom prompts follow.
+
+    Deterministic: both steps must give exactly the users the ramp defines (a person uses AI once
+    the adopting share ``ai_users · min(1, t / adoption_steps)`` exceeds their rank), written out
+    here independently of the code. Any change of a single person fails it.
+    """
+    spec = scenario(scenario={"steps": 6},
+                    population={"ai_users": 0.6, "adoption_steps": 4, "style_conformity": 0.1,
+                                "cowrite_share": 0.7},
+                    prompts={"custom_share": 0.5})
+    sc = ecosystem.load_scenario(spec)
+    for seed in (1, 2):
+        for kind in ("vectorised", "per_agent"):
+            model = EcosystemModel(sc, seed, people_step=kind)
+            rank = model.people.adoption_rank.copy()
+            custom_rank = model.people.custom_rank.copy()
+            shares = []
+            for step in range(1, 7):
+                model.step()
+                users = rank < np.float32(0.6 * min(1.0, step / 4))
+                np.testing.assert_array_equal(model.people.ai_user, users, err_msg=kind)
+                np.testing.assert_array_equal(model.people.custom_prompt,
+                                              users & (custom_rank < 0.5), err_msg=kind)
+                shares.append(users.mean())
+            assert shares[0] < shares[1] < shares[2] < shares[3] == shares[5]
+            assert shares[3] == pytest.approx(0.6, abs=0.1)
 
 
-def test_vectorised_people_step_agrees_with_per_agent_reference():
-    fast = final_rows("vectorised", range(40))
-    slow = final_rows("per_agent", range(100, 140))
-    for column in COLUMNS:
-        m1, se1 = mean_and_se(fast[column])
-        m2, se2 = mean_and_se(slow[column])
-        assert abs(m1 - m2) <= Z * np.hypot(se1, se2), column
+def test_contagion_through_speech_is_the_reference_exactly():
+    """Marker words spread through neighbours' speech and AI reading, nobody posting.
+
+    Without posts the update has no random draw, so the two steps must give the same rate for
+    every person after 5 steps (to float32 rounding, 1e-5 relative): a difference of one
+    person's rate by 1e-5 is caught with certainty. The mechanism moves the mean rate by tens
+    of percent (checked), so its removal fails the test.
+    """
+    spec = scenario(scenario={"steps": 5},
+                    population={"posts_per_step": 0.0, "style_conformity": 0.1,
+                                "cowrite_share": 0.7},
+                    gpt_words={"adoption": 0.2})
+    sc = ecosystem.load_scenario(spec)
+    for seed in (3, 4):
+        rates = {}
+        for kind in ("vectorised", "per_agent"):
+            model = EcosystemModel(sc, seed, people_step=kind)
+            start = model.people.gpt_rate.copy()
+            for _ in range(5):
+                model.step()
+            rates[kind] = model.people.gpt_rate.copy()
+        np.testing.assert_allclose(rates["vectorised"], rates["per_agent"], rtol=1e-5)
+        assert rates["per_agent"].mean() > 1.2 * start.mean()
+
+
+def _rates(model, before):
+    people = model.people
+    nonusers = ~people.ai_user
+    return {"nonusers": float(people.gpt_rate[nonusers].mean()),
+            "users": float(people.gpt_rate[people.ai_user].mean())}
+
+
+def test_contagion_through_posts():
+    """Co-written posts carry marker words to non-users: mean rates after 3 steps.
+
+    Power (20 seeds, paired): the paired difference of non-users' mean rate has SD 0.015
+    (measured), SE 0.0034, so a difference of 0.016 is caught with 80 % power (users: SE
+    0.0017, 0.008). With nobody posting, non-users' rate ends 0.17 lower: ten times that
+    (checked in the test).
+    """
+    spec = scenario(scenario={"steps": 3},
+                    population={"posts_per_step": 2.0, "style_conformity": 0.0,
+                                "cowrite_share": 0.7},
+                    gpt_words={"adoption": 0.2})
+    seeds = range(20)
+    runs = twin_runs(spec, _rates, seeds, steps=3)
+    silent = twin_runs(scenario(scenario={"steps": 3},
+                                population={"posts_per_step": 2.0, "creators": 0.0,
+                                            "style_conformity": 0.0, "cowrite_share": 0.7},
+                                gpt_words={"adoption": 0.2}),
+                       _rates, seeds, steps=3, kinds=("vectorised",))
+    for name in ("nonusers", "users"):
+        comparison = compare(runs, name)
+        comparison.assert_agree()
+    compare(runs, "nonusers").assert_detects(silent["vectorised"]["nonusers"])
+
+
+def test_opinions_without_ai_are_the_reference_exactly():
+    """Bounded confidence between neighbours and stubbornness, nobody using AI.
+
+    No random draw: after 5 steps every stance must agree to 1e-5, so a change of one person's
+    stance by that much is caught; both pulls move stances by far more (checked).
+    """
+    spec = scenario(scenario={"steps": 5},
+                    population={"ai_users": 0.0, "style_conformity": 0.1, "cowrite_share": 0.7},
+                    opinion={"confidence": 0.5, "influence": 0.3, "stubbornness": 0.1})
+    sc = ecosystem.load_scenario(spec)
+    for seed in (5, 6):
+        stances = {}
+        for kind in ("vectorised", "per_agent"):
+            model = EcosystemModel(sc, seed, people_step=kind)
+            start = model.people.stance.copy()
+            for _ in range(5):
+                model.step()
+            stances[kind] = model.people.stance.copy()
+        np.testing.assert_allclose(stances["vectorised"], stances["per_agent"], atol=1e-5)
+        assert np.abs(stances["per_agent"] - start).mean() > 0.01
+
+
+def _square_stance(model, before):
+    people = model.people
+    return {"users": float(np.mean(people.stance[people.ai_user] ** 2)),
+            "nonusers": float(np.mean(people.stance[~people.ai_user] ** 2)),
+            "users_before": float(np.mean(before.stance[people.ai_user] ** 2))}
+
+
+def test_reading_ai_pulls_users_to_its_stance():
+    """AI users absorb the stance of the AI output they read (nobody co-writes or is stubborn).
+
+    Quantity: users' mean squared stance after 3 steps (the AI's stance is near neutral).
+    Power (20 seeds, paired): the paired difference has SD 0.0056 (measured), SE 0.0013, so a
+    difference of 0.006 is caught with 80 % power; reading the AI lowers it by 0.20 (from about
+    0.33; checked against the users' start). Non-users' stances must agree exactly.
+    """
+    spec = scenario(scenario={"steps": 3},
+                    population={"creators": 0.0, "ai_users": 0.6, "style_conformity": 0.0,
+                                "cowrite_share": 0.7},
+                    opinion={"influence": 0.0, "stubbornness": 0.0, "absorb": 0.3})
+    runs = twin_runs(spec, _square_stance, range(20), steps=3)
+    users = compare(runs, "users")
+    users.assert_agree()
+    users.assert_detects(runs["per_agent"]["users_before"])
+    nonusers = compare(runs, "nonusers")
+    np.testing.assert_array_equal(nonusers.fast, nonusers.slow)
+
+
+def _cowriting(model, before):
+    people = model.people
+    posts = posts_of(model, before.now)
+    assisted = posts.origin != ecosystem.core.HUMAN
+    authors = posts.author[assisted]
+    share = model.scenario.population.cowrite_share
+    expected = (1 - share) * before.gpt_rate[authors] + share * model.current.state.gpt_rate
+    cowriters = np.unique(authors)
+    return {"rate_error": float(np.max(np.abs(posts.gpt_rate[assisted] - expected))),
+            "assisted": float(assisted.sum()),
+            "cowriters": float(np.mean(people.stance[cowriters] ** 2)),
+            "cowriters_before": float(np.mean(before.stance[cowriters] ** 2))}
+
+
+def test_cowriting():
+    """Co-written posts mix the author's text with the AI's; co-writers absorb their stance.
+
+    One step, every person a creator, nobody reading AI output, no pull between neighbours, so
+    only co-writing moves stances. Each co-written post's marker rate must be exactly
+    ``(1 − cowrite_share) · author's rate + cowrite_share · AI rate`` (a deterministic check of
+    every post). Co-writers' mean squared stance: power (20 seeds, paired) the paired difference
+    has SD 0.017 (measured), SE 0.0038, so a difference of 0.018 is caught with 80 % power;
+    absorbing what they co-wrote lowers it by 0.11 (checked against their start).
+    """
+    spec = scenario(population={"creators": 1.0, "ai_users": 0.6, "style_conformity": 0.0,
+                                "cowrite_share": 0.6},
+                    gpt_words={"ai_exposure": 0.0},
+                    opinion={"influence": 0.0, "stubbornness": 0.0, "absorb": 0.3})
+    runs = twin_runs(spec, _cowriting, range(20), steps=1)
+    for kind in ("vectorised", "per_agent"):
+        assert np.all(runs[kind]["rate_error"] < 1e-4), kind
+        assert np.all(runs[kind]["assisted"] > 100), kind
+    compare(runs, "assisted").assert_agree()
+    stance = compare(runs, "cowriters")
+    stance.assert_agree()
+    stance.assert_detects(runs["per_agent"]["cowriters_before"])
+
+
+def _own_style(model, before):
+    posts = posts_of(model, before.now)
+    assisted = posts.origin != ecosystem.core.HUMAN
+    authors = posts.author[assisted]
+    own = before.style_type[authors]
+    probs = model.current.state.probs
+    p = probs[own]
+    boost = np.exp(model.scenario.prompts.strength)
+    conditioned = np.where(p > 0, p * boost / (1 - p + p * boost), 0.0)
+    return {"own": float(np.mean(posts.type[assisted] == own)),
+            "expected": float(conditioned.mean()), "unprompted": float(p.mean()),
+            "posts": float(assisted.sum())}
+
+
+def test_custom_prompts_draw_the_authors_own_style():
+    """Custom prompts ask the AI for the author's own style type.
+
+    Quantity: the share of co-written posts in the author's own type, which must match the
+    conditioned probability p·e^s / (1 − p + p·e^s) of each author's type p (sampling, best of
+    1), in both steps, within 4 binomial SE over all posts. Power (12 seeds, about 3,600 posts
+    a step kind): SE 0.0084, so a difference of 0.04 from the expected share (about 0.50) is
+    caught with 80 % power; ignoring the prompts drops the share to the unprompted p, about
+    0.16, 0.34 lower (checked).
+    """
+    spec = scenario(population={"creators": 1.0, "ai_users": 1.0, "style_conformity": 0.0,
+                                "cowrite_share": 0.7},
+                    prompts={"custom_share": 1.0, "strength": 2.0})
+    runs = twin_runs(spec, _own_style, range(12), steps=1)
+    for kind, values in runs.items():
+        weights = values["posts"] / values["posts"].sum()
+        share = float(weights @ values["own"])
+        expected = float(weights @ values["expected"])
+        se = np.sqrt(expected * (1 - expected) / values["posts"].sum())
+        assert share == pytest.approx(expected, abs=4 * se), kind
+        unprompted = float(weights @ values["unprompted"])
+        assert expected - unprompted > (4 + 0.8416) * se
+    compare(runs, "own").assert_agree()
+
+
+def _style_moves(model, before):
+    people = model.people
+    moved = np.any(people.style_x != before.style_x, axis=1)
+    counts = np.bincount(people.style_type)
+    p = counts[counts > 0] / counts.sum()
+    return {"moved_users": float(moved[people.ai_user].mean()),
+            "moved_nonusers": float(moved[~people.ai_user].mean()),
+            "changed_type": float(np.mean(people.style_type != before.style_type)),
+            "people_entropy": float(-np.sum(p * np.log(p)))}
+
+
+def test_style_adoption():
+    """A few people a step take on the style of something they read (homogenisation).
+
+    Conformity 0.3, 2 steps. Quantities: the share of users and of non-users whose style point
+    moved (AI output, or a neighbour's post), the share whose type changed, and the entropy of
+    people's types. Power (20 seeds, paired, SD = SE·√20 measured): moved users SE 0.011
+    (a difference of 0.052 caught with 80 % power), moved non-users SE 0.0096 (0.047), changed
+    type SE 0.0061 (0.030), types' entropy SE 0.010 (0.051). Without adoption nobody moves (all
+    shares 0); with it 0.36 of users, 0.19 of non-users and a changed type for 0.23 (checked).
+    """
+    spec = scenario(population={"style_conformity": 0.3, "cowrite_share": 0.7},
+                    gpt_words={"ai_exposure": 0.5})
+    runs = twin_runs(spec, _style_moves, range(20), steps=2)
+    for name in ("moved_users", "moved_nonusers", "changed_type", "people_entropy"):
+        comparison = compare(runs, name)
+        comparison.assert_agree()
+    for name in ("moved_users", "moved_nonusers", "changed_type"):
+        compare(runs, name).assert_detects(0.0)
+
+
+def _invented(model, before):
+    return {"new_types": float(model.n_types - before.n_types),
+            "new_styles": float(np.sum(model.people.style_type >= before.n_types))}
+
+
+def test_innovation():
+    """Hand-written posts sometimes invent a new style type, which the author adopts.
+
+    Innovation 0.05, 3 steps, no AI. Power (20 seeds, paired): the paired difference of invented
+    types has SD 6.6 (measured), SE 1.5, so a difference of 7.1 is caught with 80 % power;
+    without innovation none is invented, with it 23 (checked); people holding a new style:
+    SE 1.2, 5.6 caught, 21 of them.
+    """
+    spec = scenario(population={"ai_users": 0.0, "innovation": 0.05, "style_conformity": 0.0,
+                                "cowrite_share": 0.7})
+    runs = twin_runs(spec, _invented, range(20), steps=3)
+    for name in ("new_types", "new_styles"):
+        comparison = compare(runs, name)
+        comparison.assert_agree()
+        comparison.assert_detects(0.0)
+
+
+SMALL = scenario(scenario={"steps": 6},
+                 population={"humans": 200, "creators": 0.4, "ai_users": 0.5, "innovation": 0.02,
+                             "style_conformity": 0.1, "adoption_steps": 3, "cowrite_share": 0.7},
+                 ai={"outputs_per_generation": 50, "retrain_every": 2},
+                 curation={"best_of_n": 2, "typicality_weight": 3.0, "upload_threshold": 45.0},
+                 prompts={"custom_share": 0.5})
 
 
 def test_people_runs_are_deterministic():
