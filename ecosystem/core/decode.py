@@ -21,6 +21,7 @@ Taori & Hashimoto, "Data feedback loops: model-driven amplification of dataset b
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -250,6 +251,19 @@ def decode_reference(
     prompt_strength: float = 0.0,
 ) -> tuple[int, np.ndarray]:
     """Slow, obvious one-document version of :func:`decode` (type and style point), for tests."""
+    if params.method == "beam":
+        # beam_width sampled candidates; keep the likeliest under the (unprompted) model
+        sampling = DecodingParams("sample", params.temperature)
+        best = None
+        for _ in range(params.beam_width):
+            k, x = decode_reference(state, sampling, rng, prompt_type, prompt_strength)
+            score = math.log(state.probs[k])
+            for value, mean, variance in zip(x, state.means[k], state.variances[k], strict=True):
+                variance = max(float(variance), 1e-12)
+                score -= 0.5 * ((value - mean) ** 2 / variance + math.log(2 * math.pi * variance))
+            if best is None or score > best[0]:
+                best = (score, k, x)
+        return best[1], best[2]
     probs = [float(p) for p in state.probs]
     if prompt_type != NO_PROMPT and probs[prompt_type] > 0:
         probs[prompt_type] *= float(np.exp(prompt_strength))
