@@ -67,6 +67,10 @@ TIMESERIES_SCHEMA: dict[str, pl.DataType] = {
     "neutral_share_users": pl.Float64,
     "neutral_share_nonusers": pl.Float64,
     "stance_std": pl.Float64,
+    "web_entropy": pl.Float64,
+    "web_effective_styles": pl.Float64,
+    "people_entropy": pl.Float64,
+    "people_richness": pl.Int64,
 }
 """Columns of ``timeseries.parquet``, in order (DESIGN.md §4)."""
 
@@ -85,7 +89,7 @@ GENERATIONS_SCHEMA: dict[str, pl.DataType] = {
 
 _NO_PEOPLE = dict.fromkeys(
     ("gpt_rate_users", "gpt_rate_nonusers", "neutral_share_users", "neutral_share_nonusers",
-     "stance_std")
+     "stance_std", "people_entropy", "people_richness")
 )
 
 
@@ -328,7 +332,7 @@ class EcosystemModel(mesa.Model):
     def _people_metrics(self) -> dict:
         people = self.people
         return people_metrics(people.gpt_rate, people.stance, people.ai_user,
-                              self.scenario.opinion.neutral_band)
+                              self.scenario.opinion.neutral_band, people.style_type)
 
     # -- tables ---------------------------------------------------------------------------------
     def timeseries(self) -> pl.DataFrame:
