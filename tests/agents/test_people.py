@@ -82,16 +82,16 @@ def _rates(model, before):
 def test_contagion_through_posts():
     """Co-written posts carry marker words to non-users: mean rates after 3 steps.
 
-    Power (20 seeds, paired): the paired difference of non-users' mean rate has SD 0.015
-    (measured), SE 0.0034, so a difference of 0.016 is caught with 80 % power (users: SE
-    0.0017, 0.008). With nobody posting, non-users' rate ends 0.17 lower: ten times that
-    (checked in the test).
+    Power (12 seeds, paired): the paired difference of non-users' mean rate (about 0.73) has SD
+    0.014 (measured), SE 0.0041, so a difference of 0.020 is caught with 80 % power (users' rate,
+    about 1.16: SD 0.0057, SE 0.0016, 0.0079). With nobody posting, non-users' rate ends 0.17
+    lower, eight times that (checked in the test).
     """
     spec = scenario(scenario={"steps": 3},
                     population={"posts_per_step": 2.0, "style_conformity": 0.0,
                                 "cowrite_share": 0.7},
                     gpt_words={"adoption": 0.2})
-    seeds = range(20)
+    seeds = range(12)
     runs = twin_runs(spec, _rates, seeds, steps=3)
     silent = twin_runs(scenario(scenario={"steps": 3},
                                 population={"posts_per_step": 2.0, "creators": 0.0,
@@ -137,15 +137,15 @@ def test_reading_ai_pulls_users_to_its_stance():
     """AI users absorb the stance of the AI output they read (nobody co-writes or is stubborn).
 
     Quantity: users' mean squared stance after 3 steps (the AI's stance is near neutral).
-    Power (20 seeds, paired): the paired difference has SD 0.0056 (measured), SE 0.0013, so a
-    difference of 0.006 is caught with 80 % power; reading the AI lowers it by 0.20 (from about
-    0.33; checked against the users' start). Non-users' stances must agree exactly.
+    Power (12 seeds, paired): the paired difference has SD 0.0050 (measured), SE 0.0014, so a
+    difference of 0.0069 is caught with 80 % power; reading the AI lowers it by 0.20 (from about
+    0.34 to 0.13; checked against the users' start). Non-users' stances must agree exactly.
     """
     spec = scenario(scenario={"steps": 3},
                     population={"creators": 0.0, "ai_users": 0.6, "style_conformity": 0.0,
                                 "cowrite_share": 0.7},
                     opinion={"influence": 0.0, "stubbornness": 0.0, "absorb": 0.3})
-    runs = twin_runs(spec, _square_stance, range(20), steps=3)
+    runs = twin_runs(spec, _square_stance, range(12), steps=3)
     users = compare(runs, "users")
     users.assert_agree()
     users.assert_detects(runs["per_agent"]["users_before"])
@@ -173,15 +173,16 @@ def test_cowriting():
     One step, every person a creator, nobody reading AI output, no pull between neighbours, so
     only co-writing moves stances. Each co-written post's marker rate must be exactly
     ``(1 − cowrite_share) · author's rate + cowrite_share · AI rate`` (a deterministic check of
-    every post). Co-writers' mean squared stance: power (20 seeds, paired) the paired difference
-    has SD 0.017 (measured), SE 0.0038, so a difference of 0.018 is caught with 80 % power;
-    absorbing what they co-wrote lowers it by 0.11 (checked against their start).
+    every post). Co-writers' mean squared stance: power (12 seeds, paired) the paired difference
+    has SD 0.018 (measured), SE 0.0052, so a difference of 0.025 is caught with 80 % power;
+    absorbing what they co-wrote lowers it by 0.11 (to 0.23; checked against their start). The
+    number of co-written posts (about 181): SD 11, SE 3.2, 15.6 caught.
     """
     spec = scenario(population={"creators": 1.0, "ai_users": 0.6, "style_conformity": 0.0,
                                 "cowrite_share": 0.6},
                     gpt_words={"ai_exposure": 0.0},
                     opinion={"influence": 0.0, "stubbornness": 0.0, "absorb": 0.3})
-    runs = twin_runs(spec, _cowriting, range(20), steps=1)
+    runs = twin_runs(spec, _cowriting, range(12), steps=1)
     for kind in ("vectorised", "per_agent"):
         assert np.all(runs[kind]["rate_error"] < 1e-4), kind
         assert np.all(runs[kind]["assisted"] > 100), kind
@@ -213,7 +214,7 @@ def test_custom_prompts_draw_the_authors_own_style():
     1), in both steps, within 4 binomial SE over all posts. Power (12 seeds, about 3,600 posts
     a step kind): SE 0.0084, so a difference of 0.04 from the expected share (about 0.50) is
     caught with 80 % power; ignoring the prompts drops the share to the unprompted p, about
-    0.16, 0.34 lower (checked).
+    0.16, 0.34 lower (checked). The paired twin of the share: SD 0.050, SE 0.015, 0.070.
     """
     spec = scenario(population={"creators": 1.0, "ai_users": 1.0, "style_conformity": 0.0,
                                 "cowrite_share": 0.7},
@@ -246,14 +247,15 @@ def test_style_adoption():
 
     Conformity 0.3, 2 steps. Quantities: the share of users and of non-users whose style point
     moved (AI output, or a neighbour's post), the share whose type changed, and the entropy of
-    people's types. Power (20 seeds, paired, SD = SE·√20 measured): moved users SE 0.011
-    (a difference of 0.052 caught with 80 % power), moved non-users SE 0.0096 (0.047), changed
-    type SE 0.0061 (0.030), types' entropy SE 0.010 (0.051). Without adoption nobody moves (all
-    shares 0); with it 0.36 of users, 0.19 of non-users and a changed type for 0.23 (checked).
+    people's types. Power (12 seeds, paired; SD of the paired differences measured): moved
+    users SD 0.032, SE 0.0093 (a difference of 0.045 caught with 80 % power), moved non-users
+    SD 0.045, SE 0.013 (0.063), changed type SD 0.024, SE 0.0068 (0.033), types' entropy SD
+    0.038, SE 0.011 (0.053). Without adoption nobody moves (all shares 0); with it 0.35 of
+    users, 0.19 of non-users and a changed type for 0.23 (checked).
     """
     spec = scenario(population={"style_conformity": 0.3, "cowrite_share": 0.7},
                     gpt_words={"ai_exposure": 0.5})
-    runs = twin_runs(spec, _style_moves, range(20), steps=2)
+    runs = twin_runs(spec, _style_moves, range(12), steps=2)
     for name in ("moved_users", "moved_nonusers", "changed_type", "people_entropy"):
         comparison = compare(runs, name)
         comparison.assert_agree()
@@ -269,14 +271,14 @@ def _invented(model, before):
 def test_innovation():
     """Hand-written posts sometimes invent a new style type, which the author adopts.
 
-    Innovation 0.05, 3 steps, no AI. Power (20 seeds, paired): the paired difference of invented
-    types has SD 6.6 (measured), SE 1.5, so a difference of 7.1 is caught with 80 % power;
-    without innovation none is invented, with it 23 (checked); people holding a new style:
-    SE 1.2, 5.6 caught, 21 of them.
+    Innovation 0.05, 3 steps, no AI. Power (12 seeds, paired): the paired difference of invented
+    types has SD 7.9 (measured), SE 2.3, so a difference of 11 is caught with 80 % power;
+    without innovation none is invented, with it 24 (checked); people holding a new style:
+    SD 6.2, SE 1.8, 8.6 caught, 22 of them.
     """
     spec = scenario(population={"ai_users": 0.0, "innovation": 0.05, "style_conformity": 0.0,
                                 "cowrite_share": 0.7})
-    runs = twin_runs(spec, _invented, range(20), steps=3)
+    runs = twin_runs(spec, _invented, range(12), steps=3)
     for name in ("new_types", "new_styles"):
         comparison = compare(runs, name)
         comparison.assert_agree()
