@@ -199,7 +199,9 @@ class Prompts(Section):
 
     custom_share: Share = Field(0.0, description="share of AI users with their own prompts")
     strength: float = Field(
-        5.0, ge=0.0, le=50.0, description="log-odds boost of the user's own style type"
+        1.0, ge=0.0, le=1000.0,
+        description="how many documents of the user's own style a custom prompt is worth: "
+        "p_cond(t) ∝ p(t)·N(own point | type t)^strength (0: no conditioning)",
     )
 
 

@@ -25,7 +25,7 @@ import polars as pl
 
 from ecosystem.core.contagion import heard_rates, update_rates
 from ecosystem.core.corpus import HUMAN, Culture, Docs, put_rows, take_rows
-from ecosystem.core.decode import NO_PROMPT, decode
+from ecosystem.core.decode import decode, prompt_points
 from ecosystem.core.fit import ModelState
 from ecosystem.core.opinion import absorb, bounded_confidence
 from ecosystem.scenario import Scenario
@@ -231,10 +231,17 @@ def write_posts(
         step=np.full(hand.size, step),
     )
 
-    # with AI: custom prompts ask for the author's own style; the best draft is co-written
-    prompts = np.where(people.custom_prompt[assisted], people.style_type[assisted], NO_PROMPT)
+    # with AI: a custom prompt conditions the model on the author's own style (NaN: the default
+    # prompt); the chosen draft is co-written
+    custom = people.custom_prompt[assisted]
+    prompts = None
+    if custom.any():
+        prompts = np.full((assisted.size, content.dims), np.nan)
+        writers = assisted[custom]
+        prompts[custom] = prompt_points(state, people.style_type[writers],
+                                        take_rows(people.style_x, writers))
     drafted, scores = drafts.choose_drafts(
-        state, assisted.size, decoding, rng, prompt_types=prompts,
+        state, assisted.size, decoding, rng, prompts=prompts,
         prompt_strength=scenario.prompts.strength, author=assisted, step=step,
     )
     passed = np.flatnonzero(scores >= drafts.policy.upload_threshold)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ecosystem.agents.people import People, adopting_share
 from ecosystem.core.corpus import HUMAN, Docs
-from ecosystem.core.decode import NO_PROMPT, decode
+from ecosystem.core.decode import decode, prompt_points
 
 if TYPE_CHECKING:
     from ecosystem.model import EcosystemModel
@@ -77,9 +77,12 @@ class Person(mesa.Agent):
 
     def _with_ai(self, sc, rng) -> dict | None:
         model = self.model
-        prompt = self.style_type if self.custom_prompt else NO_PROMPT
+        prompt = None
+        if self.custom_prompt:
+            prompt = prompt_points(model.current.state, np.array([self.style_type]),
+                                   np.array([self.style_x]))
         drafts, scores = model.drafts.choose_drafts(
-            model.current.state, 1, model.decoding, rng, prompt_types=np.array([prompt]),
+            model.current.state, 1, model.decoding, rng, prompts=prompt,
             prompt_strength=sc.prompts.strength,
         )
         if scores[0] < model.drafts.policy.upload_threshold:
