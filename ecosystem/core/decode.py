@@ -414,19 +414,26 @@ def decode_reference(
 ) -> tuple[int, np.ndarray]:
     """Slow, obvious one-document version of :func:`decode` (type and style point), for tests."""
     probs = _conditioned_reference(state, prompt, prompt_strength)
-    if params.method == "beam":
-        # beam_width sampled candidates; keep the likeliest under the (conditioned) model
-        sampling = DecodingParams("sample", params.temperature)
-        best = None
-        for _ in range(params.beam_width):
-            k, x = decode_reference(state, sampling, rng, prompt, prompt_strength)
-            score = math.log(probs[k])
-            for value, mean, variance in zip(x, state.means[k], state.variances[k], strict=True):
-                variance = max(float(variance), 1e-12)
-                score -= 0.5 * ((value - mean) ** 2 / variance + math.log(2 * math.pi * variance))
-            if best is None or score > best[0]:
-                best = (score, k, x)
-        return best[1], best[2]
+    if params.method != "beam":
+        return _draw_reference(state, probs, params, rng)
+    # beam_width sampled candidates; keep the likeliest under the (conditioned) model
+    sampling = DecodingParams("sample", params.temperature)
+    best = None
+    for _ in range(params.beam_width):
+        k, x = _draw_reference(state, probs, sampling, rng)
+        score = math.log(probs[k])
+        for value, mean, variance in zip(x, state.means[k], state.variances[k], strict=True):
+            variance = max(float(variance), 1e-12)
+            score -= 0.5 * ((value - mean) ** 2 / variance + math.log(2 * math.pi * variance))
+        if best is None or score > best[0]:
+            best = (score, k, x)
+    return best[1], best[2]
+
+
+def _draw_reference(
+    state: ModelState, probs: list[float], params: DecodingParams, rng: np.random.Generator
+) -> tuple[int, np.ndarray]:
+    """One document from type probabilities ``probs`` by ``params`` (not beam), slowly."""
     if params.method == "greedy":
         k = max(range(len(probs)), key=lambda i: (probs[i], -i))
         return k, state.means[k].copy()
