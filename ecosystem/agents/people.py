@@ -11,7 +11,8 @@ A step of people, in order:
    users, through the current AI generation, decoded, best-of-N curated and co-written;
 3. listeners read their neighbours' posts and hear their speech: marker-word contagion and
    bounded-confidence opinions; AI users also read AI output;
-4. a few people adopt the style of something they read (homogenisation).
+4. a few people adopt the style of something they read, and (``population.cowrite_style``) of
+   what they co-wrote with AI (homogenisation).
 """
 
 from __future__ import annotations
@@ -262,6 +263,13 @@ def write_posts(
         mean_stance /= wrote
         people.stance[cowriters] = absorb(people.stance[cowriters], mean_stance,
                                           scenario.opinion.absorb)
+        if population.cowrite_style > 0:
+            # writing with AI moves the writer's own style toward the model's output
+            # (Padmakumar & He 2024; Anderson et al. 2024): the style of their last co-written post
+            last = np.searchsorted(assisted, cowriters, side="right") - 1
+            takes = rng.random(cowriters.size) < population.cowrite_style
+            people.style_type[cowriters[takes]] = ai_posts.type[last[takes]]
+            put_rows(people.style_x, cowriters[takes], take_rows(ai_posts.x, last[takes]))
 
     posts = Docs.concat([hand_posts, ai_posts])
     people.posts += np.bincount(posts.author, minlength=people.size).astype(np.int32)

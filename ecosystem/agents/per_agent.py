@@ -95,11 +95,14 @@ class Person(mesa.Agent):
                 "stance": stance, "origin": int(drafts.origin[0]), "cowritten": True}
 
     def absorb_cowritten(self) -> None:
-        """Move toward the stance of what they co-wrote with AI this step."""
-        cowritten = [p["stance"] for p in self.today if p.get("cowritten")]
-        if cowritten:
-            mean = sum(cowritten) / len(cowritten)
+        """Move toward the stance, and maybe take on the style, of what they co-wrote with AI."""
+        posts = [p for p in self.today if p.get("cowritten")]
+        if posts:
+            mean = sum(p["stance"] for p in posts) / len(posts)
             self.stance += self.model.scenario.opinion.absorb * (mean - self.stance)
+            chance = self.model.scenario.population.cowrite_style
+            if chance > 0 and self.model.rngs["writing"].random() < chance:
+                self.style_type, self.style_x = posts[-1]["type"], list(posts[-1]["x"])
 
     # -- listening -------------------------------------------------------------------------------
     def listen(self) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ecosystem.core.corpus import HUMAN, Docs
-from ecosystem.core.decode import DecodingParams, _decode, decode
+from ecosystem.core.decode import DecodingParams, decode, decode_with_typicality
 from ecosystem.core.fit import ModelState
 
 
@@ -75,7 +75,7 @@ def best_of_n(
     """
     width = curation.best_of_n
     repeat_prompts = None if prompts is None else np.repeat(prompts, width, axis=0)
-    drafts, typical = _decode(
+    drafts, typical = decode_with_typicality(
         state, n * width, decoding, rng, repeat_prompts, prompt_strength,
         author if np.ndim(author) == 0 else np.repeat(author, width), step,
     )

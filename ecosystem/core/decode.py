@@ -354,10 +354,11 @@ def decode(
     -------
     Docs
     """
-    return _decode(state, n, params, rng, prompts, prompt_strength, author, step)[0]
+    return decode_with_typicality(state, n, params, rng, prompts, prompt_strength, author,
+                                  step)[0]
 
 
-def _decode(
+def decode_with_typicality(
     state: ModelState,
     n: int,
     params: DecodingParams,
@@ -367,7 +368,11 @@ def _decode(
     author: np.ndarray | int,
     step: int,
 ) -> tuple[Docs, np.ndarray | None]:
-    """:func:`decode`, also returning each document's typicality within its prompt (or None)."""
+    """:func:`decode`, also returning each document's typicality within its prompt.
+
+    The typicality is p_cond(type | prompt) / max p_cond(· | prompt), or None when no document
+    has a custom prompt (the curator then judges by the model's own probabilities).
+    """
     greedy = params.method == "greedy"
     if params.method == "beam":
         beam = params.beam_width
