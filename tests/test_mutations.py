@@ -93,6 +93,9 @@ MUTATIONS = [
     Mutation("co-writers' stance absorption removed", people.write_posts,
              (("    if assisted.size:\n", "    if False:\n"),),
              (test_people.test_cowriting,)),
+    Mutation("co-writers keep their own style", people.write_posts,
+             (("if population.cowrite_style > 0:", "if False:"),),
+             (test_people.test_cowriters_take_on_the_style_of_what_they_cowrote,)),
     Mutation("contagion no-op (rates never updated)", people.listen,
              (("people.gpt_rate = new_rate", "people.gpt_rate = people.gpt_rate"),),
              (test_people.test_contagion_through_speech_is_the_reference_exactly,)),
@@ -144,7 +147,7 @@ MUTATIONS = [
               functools.partial(
                   test_decode.test_prompted_decoding_agrees_with_reference_in_distribution,
                   DecodingParams("top_k", top_k=2), 0.1))),
-    Mutation("beam keeps the least likely candidate", decode._decode,
+    Mutation("beam keeps the least likely candidate", decode.decode_with_typicality,
              (("likelihood.reshape(n, beam).argmax(axis=1)",
                "likelihood.reshape(n, beam).argmin(axis=1)"),),
              (functools.partial(test_decode.test_beam_agrees_with_reference_in_distribution,

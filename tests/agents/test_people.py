@@ -205,6 +205,47 @@ def _conditioned_own_share(state, own, points, strength):
     return conditioned[np.arange(own.size), own]
 
 
+def _cowriters_style(model, before):
+    people = model.people
+    posts = posts_of(model, before.now)
+    assisted = np.flatnonzero(posts.origin != ecosystem.core.HUMAN)
+    authors = posts.author[assisted]
+    cowriters = np.unique(authors)
+    # each co-writer's last co-written post, in upload order
+    last = assisted[len(authors) - 1 - np.unique(authors[::-1], return_index=True)[1]]
+    moved = np.any(people.style_x[cowriters] != before.style_x[cowriters], axis=1)
+    took = moved & (people.style_type[cowriters] == posts.type[last])
+    took &= np.all(people.style_x[cowriters] == posts.x[last].astype(np.float32), axis=1)
+    others = np.setdiff1d(np.arange(people.size), cowriters)
+    return {"moved": float(moved.mean()), "cowriters": float(cowriters.size),
+            "took_last_post": float(np.all(took == moved)),
+            "others_still": float(np.all(people.style_x[others] == before.style_x[others]))}
+
+
+def test_cowriters_take_on_the_style_of_what_they_cowrote():
+    """``population.cowrite_style``: a co-writer takes on the style of their last co-written post.
+
+    Chance 0.5, one step, nobody adopting styles otherwise. In both steps, every co-writer whose
+    style moved holds exactly their last co-written post's type and point, nobody else moves,
+    and the share who moved is 0.5 within 4 binomial SE over all co-writers. Power (12 seeds,
+    about 1,380 co-writers a step kind): SE 0.013, a difference of 0.065 caught with 80 %
+    power, while without the mechanism nobody moves (the share 0). The paired twin of the
+    share: SD 0.045 (measured), SE 0.013, 0.063 caught.
+    """
+    spec = scenario(population={"creators": 1.0, "ai_users": 0.6, "style_conformity": 0.0,
+                                "cowrite_share": 0.7, "cowrite_style": 0.5})
+    runs = twin_runs(spec, _cowriters_style, range(12), steps=1)
+    for kind, values in runs.items():
+        assert np.all(values["took_last_post"] == 1), kind
+        assert np.all(values["others_still"] == 1), kind
+        weights = values["cowriters"] / values["cowriters"].sum()
+        se = np.sqrt(0.25 / values["cowriters"].sum())
+        assert float(weights @ values["moved"]) == pytest.approx(0.5, abs=4 * se), kind
+    moved = compare(runs, "moved")
+    moved.assert_agree()
+    moved.assert_detects(0.0)
+
+
 def _own_style(model, before):
     posts = posts_of(model, before.now)
     assisted = posts.origin != ecosystem.core.HUMAN

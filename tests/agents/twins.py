@@ -35,7 +35,7 @@ def scenario(**sections: dict) -> dict:
         "scenario": {"name": "people-twin", "steps": 4},
         "population": {"humans": 300, "creators": 0.5, "ai_users": 0.5, "adoption_steps": 0,
                        "posts_per_step": 1.0, "innovation": 0.0, "cowrite_share": 0.7,
-                       "style_conformity": 0.0},
+                       "style_conformity": 0.0, "cowrite_style": 0.0},
         "content": {"types": 12, "initial_docs": 400},
         "ai": {"outputs_per_generation": 0, "retrain_every": 1000},
         "network": {"kind": "barabasi_albert", "m": 3},
