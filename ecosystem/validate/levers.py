@@ -47,9 +47,9 @@ SCALED = {
 }
 """The baseline scaled to a few thousand people, over its own 60 steps (ten generations)."""
 
-QUICK = {**SCALED, "population.humans": 1200, "content.initial_docs": 2400,
-         "ai.training_docs": 2400, "ai.outputs_per_generation": 144}
-"""The quick run's smaller baseline (two fifths of the people, the same shape and length)."""
+QUICK = {**SCALED, "population.humans": 1500, "content.initial_docs": 3000,
+         "ai.training_docs": 3000, "ai.outputs_per_generation": 180}
+"""The quick run's smaller baseline (half the people, the same shape and length)."""
 
 SETTLE = 6
 """Steps at the end of a run over which each measure is averaged (one generation's period)."""
@@ -204,7 +204,7 @@ def lever_rows(budget: Budget, names: list[str] | None = None) -> list[Row]:
     from tqdm import tqdm
 
     levers = [lever for lever in LEVERS if names is None or lever.key in names]
-    seeds = range(budget.pick(5, 16))
+    seeds = range(budget.pick(6, 16))
     arms = list(dict.fromkeys(a for lever in levers for a in (lever.reference, lever.arm)))
     columns = {arm: sorted({lever.column for lever in levers if arm in (lever.arm,
                                                                           lever.reference)})
