@@ -211,5 +211,6 @@ def step_per_agent(model: EcosystemModel, persons: list[Person], now: int) -> Do
     people.gpt_ai = np.array([p.gpt_ai for p in persons], dtype=np.float32)
     people.stance = np.array([p.stance for p in persons], dtype=np.float32)
     people.style_type = np.array([p.style_type for p in persons], dtype=np.int32)
+    people.style_x = np.array([p.style_x for p in persons], dtype=np.float32).reshape(-1, dims)
     people.posts = np.array([p.posts for p in persons], dtype=np.int32)
     return posts

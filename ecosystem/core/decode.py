@@ -25,6 +25,7 @@ Hataya, Bao & Arai, "Will large-scale generative models corrupt future datasets?
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -418,23 +419,27 @@ def decode_reference(
     prompt_strength: float = 0.0,
 ) -> tuple[int, np.ndarray]:
     """Slow, obvious one-document version of :func:`decode` (type and style point), for tests."""
-    probs = [float(p) for p in state.probs]
-    if prompt is not None and prompt_strength > 0:
-        log_weights = {}
-        for t, p in enumerate(probs):
-            if p > 0:
-                density = 0.0
-                for mean, variance, a in zip(state.means[t], state.variances[t], prompt,
-                                             strict=True):
-                    variance = max(float(variance), 1e-12)
-                    density += (-0.5 * (float(a) - float(mean)) ** 2 / variance
-                                - 0.5 * np.log(2 * np.pi * variance))
-                log_weights[t] = np.log(p) + prompt_strength * density
-        top = max(log_weights.values())
-        probs = [float(np.exp(log_weights[t] - top)) if t in log_weights else 0.0
-                 for t in range(len(probs))]
-    total = sum(probs)
-    probs = [p / total for p in probs]
+    probs = _conditioned_reference(state, prompt, prompt_strength)
+    if params.method != "beam":
+        return _draw_reference(state, probs, params, rng)
+    # beam_width sampled candidates; keep the likeliest under the (conditioned) model
+    sampling = DecodingParams("sample", params.temperature)
+    best = None
+    for _ in range(params.beam_width):
+        k, x = _draw_reference(state, probs, sampling, rng)
+        score = math.log(probs[k])
+        for value, mean, variance in zip(x, state.means[k], state.variances[k], strict=True):
+            variance = max(float(variance), 1e-12)
+            score -= 0.5 * ((value - mean) ** 2 / variance + math.log(2 * math.pi * variance))
+        if best is None or score > best[0]:
+            best = (score, k, x)
+    return best[1], best[2]
+
+
+def _draw_reference(
+    state: ModelState, probs: list[float], params: DecodingParams, rng: np.random.Generator
+) -> tuple[int, np.ndarray]:
+    """One document from type probabilities ``probs`` by ``params`` (not beam), slowly."""
     if params.method == "greedy":
         k = max(range(len(probs)), key=lambda i: (probs[i], -i))
         return k, state.means[k].copy()
@@ -459,3 +464,26 @@ def decode_reference(
         u -= w
     spread = np.sqrt(state.variances[k] * params.temperature)
     return k, state.means[k] + spread * rng.standard_normal(state.means.shape[1])
+
+
+def _conditioned_reference(
+    state: ModelState, prompt: np.ndarray | None, prompt_strength: float
+) -> list[float]:
+    """Type probabilities under a prompt, type by type (the model's own for none or NaN)."""
+    probs = [float(p) for p in state.probs]
+    if prompt is not None and prompt_strength > 0 and not math.isnan(float(prompt[0])):
+        log_weights = {}
+        for t, p in enumerate(probs):
+            if p > 0:
+                density = 0.0
+                for mean, variance, a in zip(state.means[t], state.variances[t], prompt,
+                                             strict=True):
+                    variance = max(float(variance), 1e-12)
+                    density += (-0.5 * (float(a) - float(mean)) ** 2 / variance
+                                - 0.5 * np.log(2 * np.pi * variance))
+                log_weights[t] = np.log(p) + prompt_strength * density
+        top = max(log_weights.values())
+        probs = [float(np.exp(log_weights[t] - top)) if t in log_weights else 0.0
+                 for t in range(len(probs))]
+    total = sum(probs)
+    return [p / total for p in probs]

@@ -5,6 +5,8 @@ A value with nothing to measure is ``None`` (null in the tables), never 0.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ecosystem.core.corpus import HUMAN, Culture, Docs
@@ -176,4 +178,90 @@ def word_rates(
         "rate_ai": 1000.0 * vocabulary.per_word(model_rate, model_ai),
         "rate_users": None if ai_user is None else group(ai_user),
         "rate_nonusers": None if ai_user is None else group(~ai_user),
+    }
+
+
+# -- slow, obvious references (a loop per type, per document, per person), for tests ---------
+
+
+def model_metrics_reference(state: ModelState, culture: Culture, initial_mean) -> dict:
+    """Slow, obvious version of :func:`model_metrics`: a loop over types and dims.
+
+    The tail is recomputed from the culture's weights (below their median), and the variance
+    by the law of total variance (within-type plus between-type spread), per dim.
+    """
+    probs = [float(p) for p in state.probs]
+    weights = sorted(float(w) for w in culture.weights)
+    half = len(weights) // 2
+    median = weights[half] if len(weights) % 2 else (weights[half - 1] + weights[half]) / 2
+    tail = [k for k, w in enumerate(culture.weights) if w < median]
+    dims = state.means.shape[1]
+    mean = [sum(p * float(state.means[k, d]) for k, p in enumerate(probs)) for d in range(dims)]
+    variance = 0.0
+    for d in range(dims):
+        for k, p in enumerate(probs):
+            spread = float(state.variances[k, d]) + (float(state.means[k, d]) - mean[d]) ** 2
+            variance += p * spread / dims
+    known = [p for p in probs if p > 0]
+    return {
+        "model_richness": len(known),
+        "model_entropy": max(0.0, -sum(p * math.log(p) for p in known)),
+        "model_gini_simpson": 1.0 - sum(p * p for p in probs),
+        "top_share": max(probs),
+        "tail_mass": sum(probs[k] for k in tail) if tail else None,
+        "model_variance": variance,
+        "drift": math.sqrt(sum((m - float(i)) ** 2 for m, i in zip(mean, initial_mean,
+                                                                    strict=True))),
+    }
+
+
+def upload_metrics_reference(uploads: Docs) -> dict:
+    """Slow, obvious version of :func:`upload_metrics`: one pass over the documents."""
+    count, ai = 0, 0
+    quality = {"ai": [], "human": []}
+    types: dict[int, int] = {}
+    for origin, kind, value in zip(uploads.origin, uploads.type, uploads.quality, strict=True):
+        count += 1
+        made_by_ai = int(origin) != HUMAN
+        ai += made_by_ai
+        quality["ai" if made_by_ai else "human"].append(float(value))
+        types[int(kind)] = types.get(int(kind), 0) + 1
+    if count == 0:
+        return dict.fromkeys(UPLOAD_COLUMNS)
+    entropy = -sum(c / count * math.log(c / count) for c in types.values())
+    return {
+        "ai_share": ai / count,
+        "corpus_richness": len(types),
+        "quality_ai": sum(quality["ai"]) / len(quality["ai"]) if quality["ai"] else None,
+        "quality_human": (sum(quality["human"]) / len(quality["human"]) if quality["human"]
+                          else None),
+        "web_entropy": entropy,
+        "web_effective_styles": math.exp(entropy),
+    }
+
+
+def people_metrics_reference(gpt_rate, stance, ai_user, neutral_band: float,
+                             style_type=None) -> dict:
+    """Slow, obvious version of :func:`people_metrics`: one pass over the people."""
+    groups = {True: {"rate": [], "neutral": []}, False: {"rate": [], "neutral": []}}
+    stances = []
+    for rate, opinion, user in zip(gpt_rate, stance, ai_user, strict=True):
+        groups[bool(user)]["rate"].append(float(rate))
+        groups[bool(user)]["neutral"].append(abs(float(opinion)) < neutral_band)
+        stances.append(float(opinion))
+
+    def mean(values):
+        return sum(values) / len(values) if values else None
+
+    average = mean(stances)
+    entropy, richness = (None, None) if style_type is None else style_entropy_reference(style_type)
+    return {
+        "gpt_rate_users": mean(groups[True]["rate"]),
+        "gpt_rate_nonusers": mean(groups[False]["rate"]),
+        "neutral_share_users": mean(groups[True]["neutral"]),
+        "neutral_share_nonusers": mean(groups[False]["neutral"]),
+        "stance_std": (math.sqrt(sum((s - average) ** 2 for s in stances) / len(stances))
+                       if stances else None),
+        "people_entropy": entropy,
+        "people_richness": richness,
     }

@@ -7,16 +7,33 @@ from ecosystem.core.curate import (
     best_of_n_reference,
     curated_outputs,
     detect,
+    score,
 )
-from ecosystem.core.decode import DecodingParams
+from ecosystem.core.decode import DecodingParams, decode
 from tests.core.test_decode import state
 
 
 def test_best_of_n_keeps_each_groups_best_draft():
-    rng = np.random.default_rng(0)
-    scores = rng.normal(size=60)
-    fast = scores.reshape(-1, 4).argmax(axis=1) + np.arange(15) * 4
-    assert fast.tolist() == best_of_n_reference(scores, 4)
+    """``best_of_n`` against the slow reference on the very drafts it decoded.
+
+    ``best_of_n`` decodes n × N drafts first, so decoding again from the same seed gives its
+    drafts; the reference picks each group's best by score, and every kept post (type, style,
+    quality) and its score must be that draft's. Deterministic: one wrong pick fails it.
+    """
+    s = state([0.4, 0.3, 0.0, 0.2, 0.1])
+    decoding, width, n = DecodingParams(), 4, 500
+    curation = CurationParams(best_of_n=width, typicality_weight=5.0)
+    posts, kept_scores = best_of_n(s, n, decoding, curation, np.random.default_rng(0),
+                                   author=np.arange(n), step=3)
+    drafts = decode(s, n * width, decoding, np.random.default_rng(0))
+    chosen = best_of_n_reference(score(s, drafts, curation.typicality_weight), width)
+    np.testing.assert_array_equal(posts.type, drafts.type[chosen])
+    np.testing.assert_array_equal(posts.x, drafts.x[chosen])
+    np.testing.assert_array_equal(posts.quality, drafts.quality[chosen])
+    np.testing.assert_array_equal(kept_scores, score(s, drafts, 5.0)[chosen])
+    np.testing.assert_array_equal(posts.author, np.arange(n))
+    # the choice matters: the kept drafts are not simply each group's first
+    assert not np.array_equal(chosen, np.arange(n) * width)
 
 
 def test_best_of_n_posts_have_the_highest_scores_and_favour_typical_styles():

@@ -1,7 +1,9 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright.
 
 The server is started the way a user starts it (``ecosystem dashboard FILE --port P``) and torn
-down at the end. A screenshot is saved to ``tests/artifacts/dashboard.png``.
+down at the end. A screenshot is saved to ``tests/artifacts/dashboard.png``. Without Chromium,
+Playwright or Solara's browser files the test skips, saying why; under CI (``CI=true``, set by
+``.ci/run`` and by CI services) it fails instead, so a CI run never passes without it.
 """
 
 from __future__ import annotations
@@ -59,23 +61,33 @@ def _cdn_reachable() -> bool:
         return False
 
 
-def _skip_without_browser() -> None:
+def _cannot_run(reason: str) -> None:
+    """Skip, or under CI (``CI=true``) fail with the reason: CI must run the browser test."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"the browser test cannot run in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _require_browser() -> None:
     if not CHROMIUM.exists():
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (tests/run.sh installs "
+        _cannot_run(f"Debian's chromium is not installed at {CHROMIUM} (tests/run.sh installs "
                     "it with apt)")
-    pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _cannot_run("playwright (Python) is not installed (pip install -e '.[test]')")
     from viz import frontend
 
     absent = frontend.missing()
     if absent and not _cdn_reachable():
-        pytest.skip(f"Solara's browser files {absent} are not cached and cdn.jsdelivr.net is "
+        _cannot_run(f"Solara's browser files {absent} are not cached and cdn.jsdelivr.net is "
                     "unreachable: run `python -m viz.frontend` (tests/run.sh does)")
 
 
 @pytest.fixture
 def server(tmp_path):
     """``ecosystem dashboard`` on a free port; yields (url, output lines)."""
-    _skip_without_browser()
+    _require_browser()
     scenario = tmp_path / "browser.toml"
     scenario.write_text(SCENARIO, encoding="utf-8")
     with socket.socket() as probe:
@@ -187,3 +199,12 @@ def test_dashboard_in_chromium(server):
             browser.close()
     assert page_errors == []
     assert not any("Traceback" in line for line in output), "".join(output)
+
+
+def test_a_browser_test_that_cannot_run_skips_but_fails_in_ci(monkeypatch):
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match="no chromium"):
+        _cannot_run("no chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="cannot run in CI: no chromium"):
+        _cannot_run("no chromium")
