@@ -90,19 +90,38 @@ def decoding_rows(budget: Budget) -> list[Row]:
                 "run."),
         plot=plot,
     )
-    initial = float(sampled[:, 0].mean())
-    difference, se = mean_and_se(sampled[:, steps] - sampled[:, 0])
-    tolerance, passed = compare_equal(initial, initial + difference, se)
+    # Two independent figures per run: the share must stay put on average (a martingale) AND
+    # move by exactly Wright–Fisher noise, E[(p_t − p_0)² | p_0] = p_0(1 − p_0)(1 − (1 − 1/N)^t)
+    # with N outputs per generation. A chain that is not retrained keeps the share but cannot
+    # move it, and fails the second figure.
+    outputs = sample_sc.ai.outputs_per_generation
+    start, end = sampled[:, 0], sampled[:, steps]
+    initial = float(start.mean())
+    difference, se = mean_and_se(end - start)
+    tolerance, share_ok = compare_equal(initial, initial + difference, se)
+    spread_theory = start * (1 - start) * (1 - (1 - 1 / outputs) ** steps)
+    spread_gap, spread_se = mean_and_se((end - start) ** 2 - spread_theory)
+    spread_expected = float(spread_theory.mean())
+    spread_tolerance, spread_ok = compare_equal(0.0, spread_gap, spread_se)
+    spread_simulated = spread_expected + spread_gap
     sample_row = Row(
         key="sampling-keeps-majority",
-        claim=f"sampling: the majority's share stays at its initial share (t = {steps})",
+        claim=(f"sampling: the majority's share stays at its initial share, moved only by "
+               f"drift (t = {steps})"),
         source="Taori & Hashimoto, ICML 2023", reference=TAORI,
         theory=initial, simulated=initial + difference, se=se, tolerance=tolerance,
-        passed=passed, relation="=", replicates=f"{sample_runs} runs",
+        passed=share_ok and spread_ok, relation="=", replicates=f"{sample_runs} runs",
+        theory_text=f"{initial:.4g}; drift² {spread_expected:.3g}",
+        simulated_text=(f"{initial + difference:.4g} ± {se:.2g}; drift² "
+                        f"{spread_simulated:.3g} ± {spread_se:.2g}"),
         setting=setting_text(sample_sc, DIALECT_KEYS),
-        method=("The majority dialect's probability after t generations of sampled outputs; "
-                "theory: its probability in generation 0 (a martingale). The standard error is "
-                "that of the per-run change."),
+        method=("The majority dialect's probability after t generations of sampled outputs. "
+                "Two figures, both required: its mean, against its probability in generation 0 "
+                "(a martingale; the standard error is that of the per-run change); and its "
+                "mean squared change (drift²), against the Wright–Fisher variance "
+                "p₀(1 − p₀)(1 − (1 − 1/N)^t) with N outputs per generation, per run from its own "
+                f"p₀ (tolerance ± {spread_tolerance:.2g}, 4 SE of the paired difference). A "
+                "chain that is not retrained keeps the mean but has no drift, and fails."),
         plot=plot,
     )
     return [greedy_row, sample_row]
