@@ -33,6 +33,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
+from threadpoolctl import threadpool_limits
+
 from ecosystem.validate import (
     gaussian,
     prompts,
@@ -99,13 +101,17 @@ def run_checks(
         chosen = [check for check in CHECKS if check.name in wanted]
     budget = Budget(quick=quick)
     rows: list[Row] = []
-    for check in chosen:
-        if on_check is not None:
-            on_check(check)
-        clock = time.perf_counter()
-        produced = check.run(budget)
-        seconds = time.perf_counter() - clock
-        for row in produced:
-            row.seconds = seconds
-        rows.extend(produced)
+    # The checks solve many small linear-algebra problems (least squares of a few thousand rows),
+    # where BLAS threads only add contention: on a loaded machine they made the regression
+    # check twenty times slower. One thread each.
+    with threadpool_limits(limits=1, user_api="blas"):
+        for check in chosen:
+            if on_check is not None:
+                on_check(check)
+            clock = time.perf_counter()
+            produced = check.run(budget)
+            seconds = time.perf_counter() - clock
+            for row in produced:
+                row.seconds = seconds
+            rows.extend(produced)
     return rows
