@@ -40,7 +40,9 @@ from ecosystem.validate import (
     prompts,
     regression,
     sampling_bias,
+    seddik,
     selection,
+    tails,
     wright_fisher,
 )
 from ecosystem.validate.base import Budget, Check, Row, Z
@@ -49,7 +51,10 @@ __all__ = ["CHECKS", "Budget", "Check", "Row", "Z", "check_names", "run_checks"]
 
 CHECKS: tuple[Check, ...] = (
     wright_fisher.CHECK,
+    seddik.FULL_SYNTHESIS,
+    tails.CHECK,
     gaussian.VARIANCE,
+    gaussian.WASSERSTEIN,
     gaussian.MEAN_ERROR,
     regression.CHECK,
     sampling_bias.CHECK,
