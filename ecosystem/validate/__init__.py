@@ -52,6 +52,7 @@ __all__ = ["CHECKS", "Budget", "Check", "Row", "Z", "check_names", "run_checks"]
 CHECKS: tuple[Check, ...] = (
     wright_fisher.CHECK,
     seddik.FULL_SYNTHESIS,
+    seddik.REAL_CORPUS,
     tails.CHECK,
     gaussian.VARIANCE,
     gaussian.WASSERSTEIN,
