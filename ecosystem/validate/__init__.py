@@ -37,6 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from ecosystem.validate import (
     gaussian,
+    preference,
     prompts,
     regression,
     sampling_bias,
@@ -61,6 +62,7 @@ CHECKS: tuple[Check, ...] = (
     sampling_bias.CHECK,
     selection.DECODING,
     selection.BEST_OF_N,
+    preference.CHECK,
     prompts.CHECK,
 )
 """Every check, in the order of the table."""
