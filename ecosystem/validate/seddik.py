@@ -66,9 +66,13 @@ def collision_after(s0: np.ndarray | float, n: int, m: np.ndarray | int) -> np.n
     return 1.0 - (1.0 - 1.0 / n) ** np.asarray(m) * (1.0 - np.asarray(s0))
 
 
+COLLAPSE_LIMIT = 400
+"""Most refits a collapse run continues (at n = 10 practically every run has collapsed)."""
+
+
 def full_synthesis_rows(budget: Budget) -> list[Row]:
     """Collision probability after m refits, and the type the chain collapses onto."""
-    n, m, types, limit = 10, 10, 6, 400
+    n, m, types, limit = 10, 10, 6, COLLAPSE_LIMIT
     runs = budget.pick(200, 2000)
     sc = chain_scenario(
         "validate-seddik-full-synthesis", limit,
