@@ -8,16 +8,27 @@ four standard errors over independent replicates:
 check                       reproduces
 ==========================  ==============================================================
 ``wright-fisher``           Gini–Simpson shrinks as (1 − 1/N)^t; fixation ∝ initial share
+``seddik``                  collision probability 1 − (1 − 1/n)^m (1 − S₀); collapse onto
+                            type i with probability p_i (Seddik et al., Thm 1)
+``seddik-real``             a fixed real corpus plus n synthetic keeps the collision
+                            probability at its limit, bounded whatever n (Thm 2's loop)
+``tails``                   a fit on T documents knows Σ 1 − (1 − p_i)^T styles and misses
+                            Σ p_i (1 − p_i)^T; retraining never recovers them (Hutter;
+                            Dohmatob et al.)
 ``gaussian-variance``       E[ln σ²_t] − ln σ²_0 = t·(ψ((N−1)/2) + ln(2/N)) (Shumailov)
+``gaussian-w2``             E[W₂²] of the refitted Gaussian, (3/2)σ²Σ1/M_i to first order;
+                            exact for the ML fit (Shumailov, SI)
 ``mean-error``              accumulation keeps the mean's error below (π²/6)σ²/N; replacement
                             walks away as σ²(1 − ((N−1)/N)^t) (Gerstgrasser, Kazdan)
 ``regression``              linear regression: replace n·σ²d/(T−d−1), accumulate ≤ π²/6 ×
                             the first fit (Gerstgrasser)
 ``sampling-bias``           variance settles at p/(1 − (1 − p)λ) (Alemohammad)
-``greedy``                  greedy decoding: majority 100 % in one round; sampling keeps it
-                            (Taori & Hashimoto)
-``best-of-n``               best-of-N: order statistics of one round; the eccentric style
-                            goes extinct, the safe one survives
+``greedy``                  greedy decoding: majority 100 % in one round; sampling keeps it;
+                            temperature T gives p^(1/T) (Taori & Hashimoto)
+``best-of-n``               best-of-N: order statistics of one round; at the article's
+                            contrast one style is lost, which one set by the bonus
+``bradley-terry``           Bradley–Terry curation: its one-round law, the expected reward
+                            never falls, a real share keeps it bounded (Ferbach et al.)
 ``prompts``                 custom prompts keep more diversity than default prompts, less
                             than natural data (Hataya)
 ==========================  ==============================================================
