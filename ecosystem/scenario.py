@@ -77,6 +77,11 @@ class Population(Section):
     style_conformity: Share = Field(
         0.02, description="chance per step that a person adopts the style of a post they read"
     )
+    cowrite_style: Share = Field(
+        0.0,
+        description="chance per step that a person who co-wrote with AI takes on the style of "
+        "what they co-wrote (0 by default: the calibrated baseline has no such channel)",
+    )
 
 
 class Network(Section):
@@ -158,12 +163,6 @@ class AI(Section):
             raise ValueError(
                 'data_regime "accumulate-subsample" needs training_docs to be an integer'
             )
-        if self.data_regime == "accumulate" and self.training_docs != "all":
-            raise ValueError(
-                f'data_regime "accumulate" trains on everything ever uploaded, so training_docs '
-                f'must be "all" (got {self.training_docs}); for a fixed-size sample of '
-                'everything use data_regime "accumulate-subsample"'
-            )
         return self
 
 
@@ -199,7 +198,9 @@ class Prompts(Section):
 
     custom_share: Share = Field(0.0, description="share of AI users with their own prompts")
     strength: float = Field(
-        5.0, ge=0.0, le=50.0, description="log-odds boost of the user's own style type"
+        1.0, ge=0.0, le=1000.0,
+        description="how many documents of the user's own style a custom prompt is worth: "
+        "p_cond(t) ∝ p(t)·N(own point | type t)^strength (0: no conditioning)",
     )
 
 
@@ -399,6 +400,12 @@ class Scenario(Section):
                 "uploaded; give people or content-farm output"
             )
         docs = self.ai.training_docs
+        if self.ai.data_regime == "accumulate" and docs != "all":
+            problems.append(
+                f'ai.training_docs = {docs}: ai.data_regime "accumulate" trains on everything '
+                'ever uploaded, so training_docs must be "all"; for a fixed-size sample of '
+                'everything use ai.data_regime "accumulate-subsample"'
+            )
         reserved = round(self.interventions.human_data_reserve * docs) if docs != "all" else 0
         if docs != "all" and reserved + self.interventions.fresh_human_docs > docs:
             problems.append(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ecosystem.core.corpus import HUMAN, Docs
-from ecosystem.core.decode import DecodingParams, decode
+from ecosystem.core.decode import DecodingParams, decode, decode_with_typicality
 from ecosystem.core.fit import ModelState
 
 
@@ -48,7 +48,7 @@ def best_of_n(
     curation: CurationParams,
     rng: np.random.Generator,
     *,
-    prompt_types: np.ndarray | None = None,
+    prompts: np.ndarray | None = None,
     prompt_strength: float = 0.0,
     author: np.ndarray | int = -1,
     step: int = 0,
@@ -57,7 +57,9 @@ def best_of_n(
 
     ``curation.choice = "best"`` keeps the best-scoring draft; ``"bradley-terry"`` keeps draft i
     with probability exp(score_i) / Σ_j exp(score_j) (the Gumbel-max trick: the argmax of the
-    scores plus independent standard Gumbel noise has exactly that law).
+    scores plus independent standard Gumbel noise has exactly that law). A draft written under
+    a custom prompt (``prompts``, see :func:`~ecosystem.core.decode.decode`) is judged typical
+    within its prompt: p_cond(type | prompt) / max p_cond, not by the model's global popularity.
 
     References
     ----------
@@ -72,13 +74,15 @@ def best_of_n(
         Their curator scores (compare with the upload threshold).
     """
     width = curation.best_of_n
-    repeat_prompts = None if prompt_types is None else np.repeat(prompt_types, width)
-    drafts = decode(
-        state, n * width, decoding, rng,
-        prompt_types=repeat_prompts, prompt_strength=prompt_strength,
-        author=author if np.ndim(author) == 0 else np.repeat(author, width), step=step,
+    repeat_prompts = None if prompts is None else np.repeat(prompts, width, axis=0)
+    drafts, typical = decode_with_typicality(
+        state, n * width, decoding, rng, repeat_prompts, prompt_strength,
+        author if np.ndim(author) == 0 else np.repeat(author, width), step,
     )
-    scores = score(state, drafts, curation.typicality_weight)
+    if typical is None:
+        scores = score(state, drafts, curation.typicality_weight)
+    else:
+        scores = drafts.quality.astype(np.float64) + curation.typicality_weight * typical
     if width == 1:
         return drafts, scores
     ranked = scores

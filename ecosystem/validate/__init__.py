@@ -31,6 +31,8 @@ check                       reproduces
                             never falls, a real share keeps it bounded (Ferbach et al.)
 ``prompts``                 custom prompts keep more diversity than default prompts, less
                             than natural data (Hataya)
+``levers``                  every what-if control of the dashboard moves the full people
+                            model the article's way (paired seeds, > 2 SE)
 ==========================  ==============================================================
 
 >>> from ecosystem.validate import run_checks             # doctest: +SKIP
@@ -48,6 +50,7 @@ from threadpoolctl import threadpool_limits
 
 from ecosystem.validate import (
     gaussian,
+    levers,
     preference,
     prompts,
     regression,
@@ -75,6 +78,7 @@ CHECKS: tuple[Check, ...] = (
     selection.BEST_OF_N,
     preference.CHECK,
     prompts.CHECK,
+    levers.CHECK,
 )
 """Every check, in the order of the table."""
 

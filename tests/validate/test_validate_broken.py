@@ -60,15 +60,17 @@ def temperature_ignored_in_type_choice(monkeypatch):
 def best_of_n_argmin(monkeypatch):
     """The curator keeps the worst-scoring draft instead of the best."""
 
-    def worst_of_n(state, n, decoding, curation, rng, *, prompt_types=None,
-                   prompt_strength=0.0, author=-1, step=0):
+    def worst_of_n(state, n, decoding, curation, rng, *, prompts=None, prompt_strength=0.0,
+                   author=-1, step=0):
         width = curation.best_of_n
-        drafts = decode.decode(
+        drafts, typical = curate.decode_with_typicality(
             state, n * width, decoding, rng,
-            prompt_types=None if prompt_types is None else np.repeat(prompt_types, width),
-            prompt_strength=prompt_strength,
-            author=author if np.ndim(author) == 0 else np.repeat(author, width), step=step)
-        scores = curate.score(state, drafts, curation.typicality_weight)
+            None if prompts is None else np.repeat(prompts, width, axis=0), prompt_strength,
+            author if np.ndim(author) == 0 else np.repeat(author, width), step)
+        if typical is None:
+            scores = curate.score(state, drafts, curation.typicality_weight)
+        else:
+            scores = drafts.quality.astype(np.float64) + curation.typicality_weight * typical
         if width == 1:
             return drafts, scores
         worst = scores.reshape(n, width).argmin(axis=1) + np.arange(n) * width
@@ -144,8 +146,8 @@ def prompts_ignored(monkeypatch):
     """Custom prompts are ignored: everyone gets the default prompt's output."""
     original = decode._draw_types
 
-    def deaf(state, n, params, rng, prompt_types, prompt_strength):
-        return original(state, n, params, rng, None, prompt_strength)
+    def deaf(state, n, params, rng, prompts, strength):
+        return original(state, n, params, rng, None, strength)
 
     monkeypatch.setattr(decode, "_draw_types", deaf)
 
