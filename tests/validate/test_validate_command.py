@@ -88,3 +88,23 @@ def test_validate_only_runs_the_named_check_and_may_replace_its_report(tmp_path)
     assert pl.read_csv(out / "results.csv")["key"].to_list() == [
         "greedy-majority", "sampling-keeps-majority", "temperature-round"]
     assert sorted(p.name for p in out.parent.iterdir()) == ["report"]  # no staging left
+
+
+def test_validate_rejects_jobs_below_one(tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["validate", "--quick", "--only", "greedy", "--jobs", "0", "--out", str(out)]) == 2
+    assert "--jobs 0: give a number of processes of at least 1" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_checks_in_parallel_processes_give_the_same_rows():
+    from ecosystem.validate import run_checks
+
+    names = ["tails", "gaussian-variance"]
+    serial, parallel = (run_checks(quick=True, only=names, jobs=jobs) for jobs in (1, 2))
+    assert [(r.key, r.theory, r.simulated, r.se, r.passed) for r in parallel] == [
+        (r.key, r.theory, r.simulated, r.se, r.passed) for r in serial]
+    from matplotlib.figure import Figure
+
+    for row in parallel:  # the figures' closures survive the trip between processes
+        row.plot(Figure().subplots())
