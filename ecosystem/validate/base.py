@@ -164,6 +164,16 @@ def compare_above(threshold: float, simulated: float, se: float) -> tuple[float,
     return tolerance, bool(simulated - tolerance > threshold)
 
 
+def compare_below(bound: float, simulated: float, se: float) -> tuple[float, bool]:
+    """Tolerance ``Z·se`` and whether ``simulated`` is significantly below ``bound``.
+
+    A claimed upper bound is asserted on the simulation: the simulated mean plus its tolerance
+    must lie below it, so a simulated value above the bound, or too close to it to tell, fails.
+    """
+    tolerance = Z * se
+    return tolerance, bool(simulated + tolerance < bound)
+
+
 # -- scenarios and replicate runs -----------------------------------------------------------------
 def chain_scenario(name: str, steps: int, **sections: Mapping[str, Any]) -> Scenario:
     """A pure retraining chain (no people, content-farm uploads, replacement) with overrides.

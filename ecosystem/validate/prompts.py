@@ -24,6 +24,8 @@ Hataya, Bao & Arai, "Will large-scale generative models corrupt future datasets?
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ecosystem.scenario import load_scenario
@@ -31,6 +33,7 @@ from ecosystem.validate.base import (
     Budget,
     Check,
     Row,
+    Z,
     band,
     compare_above,
     mean_and_se,
@@ -97,7 +100,8 @@ def prompts_rows(budget: Budget) -> list[Row]:
         f"{last} of {steps} generations; {arms_text}. The row compares two arms: the "
         "difference of their means must exceed 0 by 4 standard errors of the difference "
         "(independent runs). The claim is about where recursive training leads, so it is "
-        "measured at the end (see the figure for the whole path)."
+        "measured at the end; the generations at which it holds are stated with each row "
+        "(per generation, the difference of the arms' mean entropies against 4 SE)."
     )
     rows = []
     for key, claim, better, worse in (
@@ -109,18 +113,58 @@ def prompts_rows(budget: Budget) -> list[Row]:
         difference = summary[better][0] - summary[worse][0]
         se = float(np.hypot(summary[better][1], summary[worse][1]))
         tolerance, passed = compare_above(0.0, difference, se)
+        window, holds = window_text(entropy[better], entropy[worse])
         rows.append(Row(
-            key=key, claim=claim, source="Hataya et al., ICCV 2023", reference=REFERENCE,
+            key=key, claim=f"{claim} (significant at generations {holds} of {steps})",
+            source="Hataya et al., ICCV 2023", reference=REFERENCE,
             theory=0.0, simulated=difference, se=se, tolerance=tolerance, passed=passed,
             relation=">", replicates=f"{runs[better]} + {runs[worse]} runs",
             theory_text="entropy gap > 0",
             setting=(setting_text(prompt_scenario("custom prompts", steps), KEYS)
                      + f"; arms: natural data = {ARMS['natural data']}, default prompts = "
                      f"{ARMS['default prompts']}, custom prompts = {ARMS['custom prompts']}"),
-            method=f"Entropy of {better} minus entropy of {worse}. " + method,
+            method=(f"Entropy of {better} minus entropy of {worse}. " + method
+                    + f" Generation by generation, {better} above {worse}: {window}."),
             plot=plot,
         ))
     return rows
+
+
+def _ranges(steps: np.ndarray) -> str:
+    """Consecutive generations as ranges, e.g. ``0–3, 7, 9–30``."""
+    if steps.size == 0:
+        return "none"
+    parts, start = [], steps[0]
+    for previous, current in itertools.pairwise(steps):
+        if current != previous + 1:
+            parts.append(f"{start}–{previous}" if previous > start else f"{start}")
+            start = current
+    parts.append(f"{start}–{steps[-1]}" if steps[-1] > start else f"{start}")
+    return ", ".join(parts)
+
+
+def window_text(better: np.ndarray, worse: np.ndarray) -> tuple[str, str]:
+    """Where, generation by generation, one arm's mean lies above the other's by 4 SE.
+
+    Parameters
+    ----------
+    better, worse : ndarray (runs, generations + 1)
+        Independent runs of the two arms.
+
+    Returns
+    -------
+    text, above : str
+        A sentence on every generation, and the generations where ``better`` is above.
+    """
+    difference = better.mean(axis=0) - worse.mean(axis=0)
+    se = np.hypot(better.std(axis=0, ddof=1) / np.sqrt(better.shape[0]),
+                  worse.std(axis=0, ddof=1) / np.sqrt(worse.shape[0]))
+    steps = np.arange(difference.size)
+    above = steps[difference - Z * se > 0]
+    below = steps[difference + Z * se < 0]
+    unclear = steps[np.abs(difference) <= Z * se]
+    return (f"significantly above at generations {_ranges(above)}; significantly below at "
+            f"{_ranges(below)}; not distinguishable at {_ranges(unclear)}"), _ranges(above)
 
 
 def entropy_of(model) -> float:

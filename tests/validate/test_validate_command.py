@@ -6,6 +6,24 @@ import polars as pl
 
 from ecosystem.cli import main
 from ecosystem.validate import CHECKS, check_names
+from ecosystem.validate.levers import LEVERS
+
+ROW_KEYS = [
+    "wright-fisher-diversity", "wright-fisher-fixation",
+    "seddik-collision", "seddik-collapse", "seddik-real-corpus",
+    "tail-known-styles", "tail-missing-mass", "tail-never-recovers",
+    "gaussian-variance", "gaussian-w2",
+    "accumulate-mean-error", "replace-mean-error",
+    "regression-replace", "regression-accumulate",
+    "sampling-bias",
+    "greedy-majority", "sampling-keeps-majority", "temperature-round",
+    "best-of-n-round", "best-of-n-extinction", "best-of-n-bonus",
+    "bradley-terry-round", "bradley-terry-reward", "bradley-terry-real-share",
+    "prompts-vs-default", "prompts-vs-natural",
+]
+"""Every row of the validation table before the levers, in order (the mutation suite in
+``test_validate_broken.py`` covers each; the lever rows have theirs in
+``test_validate_levers.py``)."""
 
 FINDINGS = {"lever-best-of-n-tail"}
 """Rows the model fails, each explained in its method as a finding:
@@ -16,12 +34,12 @@ best-of-N's homogenisation at the head instead)."""
 
 def test_validate_quick_passes_every_row_but_the_findings_and_writes_the_report(cli, tmp_path):
     out = tmp_path / "validation"
-    result = cli("validate", "--quick", "--out", str(out), timeout=400)
+    result = cli("validate", "--quick", "--out", str(out), timeout=900)
     results = pl.read_csv(out / "results.csv")
     failed = results.filter(~pl.col("passed"))
     assert set(failed["key"]) == FINDINGS, failed
     assert result.returncode == 1, result.stdout + result.stderr  # a failed row is reported
-    assert results.height >= 12
+    assert results["key"].to_list() == ROW_KEYS + [lever.key for lever in LEVERS]
     report = (out / "report.md").read_text()
     for key, claim in zip(results["key"], results["claim"], strict=True):
         assert (out / f"{key}.png").stat().st_size > 10_000
@@ -69,5 +87,25 @@ def test_validate_only_runs_the_named_check_and_may_replace_its_report(tmp_path)
         assert main(["validate", "--quick", "--only", "greedy", "--out", str(out),
                      *(["--overwrite"] if again else [])]) == 0
     assert pl.read_csv(out / "results.csv")["key"].to_list() == [
-        "greedy-majority", "sampling-keeps-majority"]
+        "greedy-majority", "sampling-keeps-majority", "temperature-round"]
     assert sorted(p.name for p in out.parent.iterdir()) == ["report"]  # no staging left
+
+
+def test_validate_rejects_jobs_below_one(tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["validate", "--quick", "--only", "greedy", "--jobs", "0", "--out", str(out)]) == 2
+    assert "--jobs 0: give a number of processes of at least 1" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_checks_in_parallel_processes_give_the_same_rows():
+    from ecosystem.validate import run_checks
+
+    names = ["tails", "gaussian-variance"]
+    serial, parallel = (run_checks(quick=True, only=names, jobs=jobs) for jobs in (1, 2))
+    assert [(r.key, r.theory, r.simulated, r.se, r.passed) for r in parallel] == [
+        (r.key, r.theory, r.simulated, r.se, r.passed) for r in serial]
+    from matplotlib.figure import Figure
+
+    for row in parallel:  # the figures' closures survive the trip between processes
+        row.plot(Figure().subplots())

@@ -103,3 +103,86 @@ def test_regression_chain_is_reproducible_and_starts_at_the_least_squares_error(
     assert np.array_equal(a, regression_chain("accumulate", 10, 100, 5, 1.0, seed=4))
     b = regression_chain("replace", 10, 100, 5, 1.0, seed=4)
     assert a[0] == b[0] and not np.array_equal(a[1:], b[1:])  # same data, different regimes
+
+
+def test_seddik_collision_after_matches_a_direct_multinomial_chain():
+    from ecosystem.validate.seddik import collision_after
+
+    p0, n, m, reps = np.array([0.5, 0.3, 0.2]), 7, 4, 200_000
+    rng = np.random.default_rng(11)
+    p = np.tile(p0, (reps, 1))
+    for _ in range(m):
+        p = rng.multinomial(n, p) / n
+    mean, se = mean_and_se(np.sum(p * p, axis=1))
+    assert mean == pytest.approx(collision_after(np.sum(p0**2), n, m), abs=Z * se)
+
+
+def test_seddik_real_corpus_recursion_matches_a_direct_chain_and_its_limits():
+    from ecosystem.validate.seddik import collision_limit, collision_with_real
+
+    q, real, synthetic, m, reps = np.array([0.6, 0.25, 0.15]), 6, 9, 5, 200_000
+    rng = np.random.default_rng(12)
+    lam = real / (real + synthetic)
+    p = np.tile(q, (reps, 1))
+    for _ in range(m):
+        p = lam * q + (1 - lam) * rng.multinomial(synthetic, p) / synthetic
+    mean, se = mean_and_se(np.sum(p * p, axis=1))
+    q2 = float(np.sum(q**2))
+    assert mean == pytest.approx(collision_with_real(q2, real, synthetic, m)[-1], abs=Z * se)
+    long = collision_with_real(q2, real, synthetic, 500)[-1]
+    assert long == pytest.approx(collision_limit(q2, real, synthetic), rel=1e-12)
+    # S* rises with n towards (2NQ + 1)/(2N + 1), never reaching collapse
+    limits = [float(collision_limit(q2, real, n)) for n in (1, 10, 100, 10_000, 10**8)]
+    assert np.all(np.diff(limits) > 0)
+    ceiling = float(collision_limit(q2, real, np.inf))
+    assert limits[-1] == pytest.approx(ceiling, rel=1e-6) and ceiling < 1
+
+
+def test_tail_expectations_match_direct_sampling_of_a_zipf_culture():
+    from ecosystem.core.corpus import type_weights
+    from ecosystem.validate.tails import expected_known, expected_missing
+
+    weights, t, reps = type_weights(50, "zipf", 1.3), 40, 20_000
+    rng = np.random.default_rng(13)
+    seen = rng.multinomial(t, weights, size=reps) > 0
+    known_mean, known_se = mean_and_se(seen.sum(axis=1))
+    missing_mean, missing_se = mean_and_se((~seen * weights).sum(axis=1))
+    assert known_mean == pytest.approx(expected_known(weights, t), abs=Z * known_se)
+    assert missing_mean == pytest.approx(expected_missing(weights, t), abs=Z * missing_se)
+
+
+@pytest.mark.parametrize("unbiased", [False, True])
+def test_expected_w2_matches_a_direct_refitted_gaussian_chain(unbiased):
+    from ecosystem.validate.gaussian import expected_w2
+
+    sizes, reps = np.array([6, 4, 5, 4]), 200_000
+    rng = np.random.default_rng(14)
+    mu, sigma = np.zeros(reps), np.ones(reps)
+    for size in sizes:
+        x = mu[:, None] + sigma[:, None] * rng.standard_normal((reps, size))
+        mu, sigma = x.mean(axis=1), x.std(axis=1, ddof=1 if unbiased else 0)
+    mean, se = mean_and_se(mu**2 + (sigma - 1) ** 2)
+    assert mean == pytest.approx(expected_w2(sizes, unbiased=unbiased)[-1], abs=Z * se)
+
+
+def test_expected_w2_is_shumailovs_three_halves_to_first_order():
+    from ecosystem.validate.gaussian import expected_w2
+
+    sizes = np.full(10, 100_000)
+    exact = expected_w2(sizes)
+    linear = 1.5 * np.cumsum(1.0 / sizes)
+    assert exact == pytest.approx(linear, rel=1e-3)
+    # the ML fit saturates at 2σ² once Σ 1/M_i is not small; the unbiased one keeps growing
+    long = np.full(2000, 20)
+    assert expected_w2(long)[-1] == pytest.approx(2.0, abs=1e-3)
+    assert expected_w2(long, unbiased=True)[-1] > 50
+
+
+def test_tempered_is_the_decoded_distribution_at_temperature_t():
+    from ecosystem.core.decode import DecodingParams, decoded_distribution
+    from ecosystem.validate.selection import tempered
+
+    p = np.array([0.7, 0.2, 0.1, 0.0])
+    for t in (0.3, 1.0, 2.5):
+        assert tempered(p, t) == pytest.approx(
+            decoded_distribution(p, DecodingParams("sample", temperature=t)), abs=1e-12)
