@@ -1,0 +1,146 @@
+"""Scenario discovery (PRIM) finds the box of swept values where an outcome was planted."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+
+import ecosystem
+from ecosystem.experiments.discover import DiscoverError, discover, write_discovery
+from ecosystem.experiments.plan import plan_sweep
+from ecosystem.experiments.sweep import RESULTS, _start_folder
+from ecosystem.model import TIMESERIES_SCHEMA
+from tests.conftest import chain
+
+LEVER = "interventions.human_data_reserve"
+RANGES = {
+    LEVER: [0.0, 0.5],
+    "decoding.temperature": [0.5, 1.5],
+    "ai.window": [1, 10],
+}
+
+
+def planted_folder(path, outcome, *, samples=80, grid=None, seed=1):
+    """A sweep folder laid out as ``ecosystem sweep`` writes it, with made-up results.
+
+    ``outcome(columns, rng)`` gives ``tail_mass`` at the last step from the run's swept values;
+    step 0 has the same value, 0.3, everywhere, so only the last step carries the answer.
+    """
+    sweep = {"design": "latin", "samples": samples, "replicates": 1, "ranges": RANGES}
+    if grid:
+        sweep["grid"] = grid
+    plan = plan_sweep(ecosystem.load_scenario(chain(scenario={"steps": 5, "seed": seed},
+                                                    sweep=sweep)))
+    _start_folder(path, plan)
+    rng = np.random.default_rng(seed)
+    schema = plan.schema()
+    rows = []
+    for run in range(plan.n_runs):
+        columns = plan.columns(run)
+        for step, value in ((0, 0.3), (5, outcome(columns, rng))):
+            row = dict.fromkeys(TIMESERIES_SCHEMA)
+            row.update(columns, step=step, tail_mass=value)
+            rows.append(row)
+    pl.DataFrame(rows, schema=schema, orient="row").write_parquet(path / RESULTS)
+    return plan
+
+
+def low_below(cut):
+    """tail_mass near 0.02 when the lever is below ``cut``, near 0.3 otherwise; noise ±0.05."""
+    def outcome(columns, rng):
+        base = 0.02 if columns[LEVER] < cut else 0.3
+        return base + rng.uniform(0, 0.05)
+    return outcome
+
+
+def test_the_planted_box_is_found(tmp_path):
+    plan = planted_folder(tmp_path / "s", low_below(0.2))
+    result = discover(tmp_path / "s", "tail_mass", below=0.1)
+    assert result.step == 5
+    assert result.runs == plan.n_runs
+    box = result.boxes.filter(pl.col("box") == 1)
+    assert box["key"].to_list() == [LEVER]  # the noise keys are left free
+    row = box.row(0, named=True)
+    assert row["coverage"] == 1.0
+    assert row["density"] == 1.0
+    # The limit lies in the gap between the largest lever value of interest and the smallest
+    # other one: the sample cannot place it more precisely than that.
+    levers = np.array([plan.overrides(r)[LEVER] for r in range(plan.n_runs)])
+    assert levers[levers < 0.2].max() <= row["high"] < levers[levers >= 0.2].min()
+    assert row["low"] == levers.min() and row["qp_low"] is None
+    assert row["qp_high"] < 0.01
+    assert result.uncovered == 0
+
+
+def test_a_categorical_key_is_restricted_as_a_set(tmp_path):
+    """The outcome is planted in one data regime with the lever below 0.3.
+
+    PRIM peels 5 % of a box per step and pastes back only what raises the density, so its last
+    peel along the lever may overshoot the cut by one peel: at most ceil(5 % of the box's runs)
+    runs of interest lost, i.e. a limit at most that many design points (spacing 0.5 / 60)
+    below 0.3.
+    """
+    def outcome(columns, rng):
+        hit = columns["ai.data_regime"] == "replace" and columns[LEVER] < 0.3
+        return (0.02 if hit else 0.3) + rng.uniform(0, 0.05)
+
+    planted_folder(tmp_path / "s", outcome, samples=60,
+                   grid={"ai.data_regime": ["replace", "window", "accumulate"]})
+    result = discover(tmp_path / "s", "tail_mass", below=0.1)
+    box = result.boxes.filter(pl.col("box") == 1)
+    assert set(box["key"]) == {"ai.data_regime", LEVER}
+    regime = box.filter(pl.col("key") == "ai.data_regime").row(0, named=True)
+    assert regime["kind"] == "set"
+    assert regime["values"] == ["replace"]
+    assert regime["all_values"] == ["accumulate", "replace", "window"]
+    assert regime["density"] == 1.0
+    lost = math.ceil(0.05 * regime["runs"] / 0.95)
+    assert regime["of_interest"] >= result.of_interest - lost
+    lever = box.filter(pl.col("key") == LEVER).row(0, named=True)
+    assert 0.3 - (lost + 1) * 0.5 / 60 <= lever["high"] < 0.3 + 0.5 / 60
+
+
+def test_above_and_an_earlier_step(tmp_path):
+    planted_folder(tmp_path / "s", low_below(0.2))
+    result = discover(tmp_path / "s", "tail_mass", above=0.25)
+    row = result.boxes.row(0, named=True)
+    assert row["key"] == LEVER and row["density"] == 1.0 and row["coverage"] == 1.0
+    assert row["low"] >= 0.19
+    with pytest.raises(DiscoverError, match=r"every run has tail_mass below 0.5 at step 0"):
+        discover(tmp_path / "s", "tail_mass", below=0.5, step=0)
+
+
+def test_written_tables_and_figure(tmp_path):
+    planted_folder(tmp_path / "s", low_below(0.2))
+    result = discover(tmp_path / "s", "tail_mass", below=0.1)
+    out = write_discovery(result)
+    assert out == tmp_path / "s" / "discover-tail_mass"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "boxes.parquet", "discover.json", "discover.png", "trajectory.parquet"]
+    boxes = pl.read_parquet(out / "boxes.parquet")
+    assert boxes.equals(result.boxes)
+    trajectory = pl.read_parquet(out / "trajectory.parquet")
+    assert trajectory.filter(pl.col("chosen")).height == result.summary.height
+    assert trajectory.filter(pl.col("position") == 0)["coverage"].to_list()[0] == 1.0
+
+
+def test_bad_input_names_the_problem(tmp_path):
+    planted_folder(tmp_path / "s", low_below(0.2))
+    folder = tmp_path / "s"
+    with pytest.raises(DiscoverError, match=r"measures are: .*tail_mass"):
+        discover(folder, "tail_mas", below=0.1)
+    with pytest.raises(DiscoverError, match=r"no run has tail_mass below 0.001"):
+        discover(folder, "tail_mass", below=0.001)
+    with pytest.raises(DiscoverError, match=r"exactly one of --below"):
+        discover(folder, "tail_mass", below=0.1, above=0.2)
+    with pytest.raises(DiscoverError, match=r"exactly one of --below"):
+        discover(folder, "tail_mass")
+    with pytest.raises(DiscoverError, match=r"--step 9: out of range"):
+        discover(folder, "tail_mass", below=0.1, step=9)
+    with pytest.raises(DiscoverError, match=r"not a sweep folder"):
+        discover(tmp_path, "tail_mass", below=0.1)
+    with pytest.raises(DiscoverError, match=r"--metric 'model_richness': no run has a value"):
+        discover(folder, "model_richness", below=1)
