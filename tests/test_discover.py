@@ -144,3 +144,88 @@ def test_bad_input_names_the_problem(tmp_path):
         discover(tmp_path, "tail_mass", below=0.1)
     with pytest.raises(DiscoverError, match=r"--metric 'model_richness': no run has a value"):
         discover(folder, "model_richness", below=1)
+
+
+# -- through the command, on a real sweep ----------------------------------------------------
+@pytest.fixture(scope="module")
+def real_sweep(tmp_path_factory):
+    """A tiny real latin sweep of a retraining chain, run by ``ecosystem sweep``."""
+    import tomli_w
+
+    from tests.conftest import run_cli
+
+    root = tmp_path_factory.mktemp("discover")
+    scenario = chain(
+        scenario={"name": "tiny-discover", "steps": 4, "seed": 5},
+        content={"types": 8, "initial_docs": 200},
+        ai={"outputs_per_generation": 200},
+        sweep={"design": "latin", "samples": 16, "replicates": 1,
+               "grid": {"ai.data_regime": ["replace", "accumulate"]},
+               "ranges": {LEVER: [0.0, 0.8], "decoding.temperature": [0.5, 1.5]}},
+    )
+    (root / "tiny.toml").write_text(tomli_w.dumps(scenario))
+    done = run_cli("sweep", str(root / "tiny.toml"), "--out", str(root / "sweep"))
+    assert done.returncode == 0, done.stderr
+    return root / "sweep"
+
+
+def _inside(frame: pl.DataFrame, limits: pl.DataFrame) -> pl.Series:
+    inside = pl.Series([True] * frame.height)
+    for row in limits.iter_rows(named=True):
+        column = frame[row["key"]]
+        if row["kind"] == "set":
+            inside &= column.cast(pl.String).is_in(row["values"])
+        else:
+            inside &= (column >= row["low"]) & (column <= row["high"])
+    return inside
+
+
+def test_discover_command_on_a_real_sweep(real_sweep, cli):
+    last = pl.read_parquet(real_sweep / "results.parquet").filter(pl.col("step") == 4)
+    threshold = float(last["tail_mass"].median())
+    done = cli("discover", str(real_sweep), "--metric", "tail_mass", "--below", str(threshold),
+               "--min-density", "0.6")
+    assert done.returncode == 0, done.stderr
+    out = real_sweep / "discover-tail_mass"
+    boxes = pl.read_parquet(out / "boxes.parquet")
+    assert f"PRIM on tail_mass below {threshold:g} at step 4" in done.stdout
+    assert (out / "discover.png").stat().st_size > 0
+    assert boxes.height >= 1, done.stdout
+    # Recount each box from the results: the written limits hold the runs and the share the
+    # table states (later boxes count only the runs earlier boxes left).
+    interest = last["tail_mass"] <= threshold
+    left = pl.Series([True] * last.height)
+    for number, limits in boxes.group_by("box", maintain_order=True):
+        row = limits.row(0, named=True)
+        inside = _inside(last, limits) & left
+        assert inside.sum() == row["runs"]
+        assert (inside & interest).sum() == row["of_interest"]
+        assert row["coverage"] == pytest.approx(row["of_interest"] / interest.sum())
+        assert row["density"] == pytest.approx(row["of_interest"] / row["runs"])
+        assert row["density"] >= 0.6
+        assert f"box {number[0]}: coverage {row['coverage']:.2f}" in done.stdout
+        left &= ~inside
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--metric", "tail", "--below", "0.1"], "--metric 'tail': not a measure of the results"),
+    (["--metric", "tail_mass", "--below", "-1"], "--below -1: no run has tail_mass below -1"),
+    (["--metric", "tail_mass", "--above", "-1"], "every run has tail_mass above -1"),
+    (["--metric", "tail_mass"], "give exactly one of --below X or --above X"),
+    (["--metric", "tail_mass", "--below", "0.1", "--step", "99"], "--step 99: out of range"),
+    (["--metric", "tail_mass", "--below", "0.1", "--min-density", "2"], "--min-density"),
+])
+def test_discover_command_bad_input(real_sweep, cli, args, message):
+    before = sorted(real_sweep.rglob("*"))
+    done = cli("discover", str(real_sweep), *args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert sorted(real_sweep.rglob("*")) == before  # nothing written
+
+
+def test_discover_command_not_a_sweep_folder(tmp_path, cli):
+    done = cli("discover", str(tmp_path), "--metric", "tail_mass", "--below", "0.1")
+    assert done.returncode == 2
+    assert "not a sweep folder" in done.stderr
+    assert list(tmp_path.iterdir()) == []

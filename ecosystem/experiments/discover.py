@@ -452,6 +452,15 @@ def _number(value: float) -> str:
     return f"{value:.3g}"
 
 
+def _range_text(row: dict[str, Any]) -> str:
+    """A box's range of a key in words: only the restricted limits count."""
+    if row["qp_low"] is None and row["qp_high"] is not None:
+        return f"at most {_number(row['high'])}"
+    if row["qp_high"] is None and row["qp_low"] is not None:
+        return f"at least {_number(row['low'])}"
+    return f"{_number(row['low'])} … {_number(row['high'])}"
+
+
 def format_discovery(result: Discovery) -> str:
     """The boxes as text: for each box its coverage, density and the ranges it keeps."""
     share = result.of_interest / result.runs
@@ -471,7 +480,7 @@ def format_discovery(result: Discovery) -> str:
                 kept = "{" + ", ".join(row["values"]) + "}"
                 among = "of {" + ", ".join(row["all_values"]) + "}"
             else:
-                kept = f"{_number(row['low'])} … {_number(row['high'])}"
+                kept = _range_text(row)
                 among = f"of {_number(row['all_low'])} … {_number(row['all_high'])}"
             qps = [q for q in (row["qp_low"], row["qp_high"]) if q is not None]
             qp = f"  quasi-p {max(qps):.2g}" if qps else ""
@@ -576,7 +585,7 @@ def draw_discovery(result: Discovery):
             low = (row["low"] - row["all_low"]) / width if width > 0 else 0.0
             high = (row["high"] - row["all_low"]) / width if width > 0 else 1.0
             right.barh(y, high - low, left=low, color=colour, height=0.6)
-            text = f"{_number(row['low'])} … {_number(row['high'])}"
+            text = _range_text(row)
         right.text(0.5, y, text, ha="center", va="center", fontsize=8)
         labels.append(f"box {row['box']}: {row['key']}")
     right.set_yticks(range(rows - 1, -1, -1), labels, fontsize=8)
