@@ -103,6 +103,19 @@ def test_a_categorical_key_is_restricted_as_a_set(tmp_path):
     assert 0.3 - (lost + 1) * 0.5 / 60 <= lever["high"] < 0.3 + 0.5 / 60
 
 
+def test_an_integer_key_gets_a_range(tmp_path):
+    """Planted on an integer key: runs with ai.window of 7 or more (rounded from the design)."""
+    def outcome(columns, rng):
+        return (0.02 if columns["ai.window"] >= 7 else 0.3) + rng.uniform(0, 0.05)
+
+    planted_folder(tmp_path / "s", outcome, samples=60)
+    result = discover(tmp_path / "s", "tail_mass", below=0.1)
+    row = result.boxes.row(0, named=True)
+    assert row["key"] == "ai.window" and result.boxes.height == 1
+    assert row["density"] == 1.0 and row["coverage"] == 1.0
+    assert 6 < row["low"] <= 7 and row["qp_high"] is None
+
+
 def test_above_and_an_earlier_step(tmp_path):
     planted_folder(tmp_path / "s", low_below(0.2))
     result = discover(tmp_path / "s", "tail_mass", above=0.25)

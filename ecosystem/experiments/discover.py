@@ -205,10 +205,10 @@ def _to_pandas(frame: pl.DataFrame, keys: tuple[str, ...], dtypes: dict[str, pl.
     columns = {}
     for key in keys:
         series = frame[key]
-        if dtypes[key] == pl.Float64():
+        if dtypes[key] in (pl.Float64(), pl.Int64()):
+            # Integer keys go in as floats: the workbench pastes half-way limits (e.g. 30.5)
+            # into an integer column, which pandas refuses.
             columns[key] = series.to_numpy().astype(np.float64)
-        elif dtypes[key] == pl.Int64():
-            columns[key] = series.to_numpy().astype(np.int64)
         else:
             columns[key] = np.asarray(series.to_list(), dtype=object)
     return pd.DataFrame(columns)
@@ -265,8 +265,9 @@ def discover(
         Most boxes to find.
     significance : float or None
         Drop, one by one (the least significant first), the restrictions whose quasi-p value
-        exceeds this: limits no better than chance, which PRIM picks up by peeling noise. The
-        box without them is added to the trajectory and reported. None keeps every limit.
+        exceeds this: limits no better than chance, which PRIM picks up by peeling noise,
+        as long as the box stays at least ``min_density`` dense. The box without them is added
+        to the trajectory and reported. None keeps every limit.
     peel_alpha, paste_alpha, mass_min : float
         PRIM's share of cases peeled or pasted per step, and the least mass of a box.
 
@@ -335,7 +336,7 @@ def discover(
             chosen = _choose(box, min_coverage)
             box.select(chosen)
             if significance is not None:
-                chosen = _drop_insignificant(box, significance)
+                chosen = _drop_insignificant(box, significance, min_density)
             trajectory_rows += _trajectory_rows(number, box, chosen)
             box_rows += _box_rows(number, box, chosen, finder, plan.key_dtypes)
             row = box.peeling_trajectory.iloc[chosen]
@@ -378,14 +379,25 @@ def _check_settings(min_density, min_coverage, max_boxes, peel_alpha, paste_alph
             raise DiscoverError(f"{name} must be a number in (0, 1), got {value!r}")
 
 
-def _drop_insignificant(box, significance: float) -> int:
-    """Drop the restrictions of the selected box that are not significant; its position."""
+def _drop_insignificant(box, significance: float, min_density: float) -> int:
+    """Drop the selected box's restrictions that are not significant; the box's position.
+
+    The least significant goes first, one at a time; a drop that leaves the box less than
+    ``min_density`` dense is undone (limits that are weak alone may matter together) and the
+    next is tried.
+    """
+    tried: set[str] = set()
     while True:
-        qp = box.qp[box._cur_box]
-        worst = max(qp, key=lambda key: max(qp[key]), default=None)
-        if worst is None or len(qp) < 2 or max(qp[worst]) <= significance:
-            return box._cur_box
-        box.drop_restriction(worst)
+        kept = box._cur_box
+        qp = box.qp[kept]
+        weak = sorted((key for key in qp if max(qp[key]) > significance and key not in tried),
+                      key=lambda key: -max(qp[key]))
+        if not weak or len(qp) < 2:
+            return kept
+        tried.add(weak[0])
+        box.drop_restriction(weak[0])
+        if box.density < min_density:
+            box.select(kept)
 
 
 def _choose(box, min_coverage: float | None) -> int:
