@@ -23,13 +23,17 @@ RANGES = {
 }
 
 
-def planted_folder(path, outcome, *, samples=80, grid=None, seed=1):
+def planted_folder(path, outcome, *, samples=80, grid=None, seed=1, replicates=1):
     """A sweep folder laid out as ``ecosystem sweep`` writes it, with made-up results.
 
     ``outcome(columns, rng)`` gives ``tail_mass`` at the last step from the run's swept values;
     step 0 has the same value, 0.3, everywhere, so only the last step carries the answer.
+    ``samples=0`` makes a grid sweep of ``grid`` with ``replicates``.
     """
-    sweep = {"design": "latin", "samples": samples, "replicates": 1, "ranges": RANGES}
+    if samples:
+        sweep = {"design": "latin", "samples": samples, "replicates": 1, "ranges": RANGES}
+    else:
+        sweep = {"replicates": replicates}
     if grid:
         sweep["grid"] = grid
     plan = plan_sweep(ecosystem.load_scenario(chain(scenario={"steps": 5, "seed": seed},

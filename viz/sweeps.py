@@ -280,8 +280,8 @@ def tradeoff_figure(result) -> go.Figure:
         number = group["box"][0]
         colour = COLOURS[(number - 1) % len(COLOURS)]
         figure.add_trace(go.Scatter(
-            x=group["coverage"].to_list(), y=group["density"].to_list(), mode="lines+markers",
-            marker={"size": 5, "color": colour}, line={"color": colour, "width": 1},
+            x=group["coverage"].to_list(), y=group["density"].to_list(), mode="markers",
+            marker={"size": 6, "color": colour},
             name=f"box {number}", customdata=group.select("restricted", "runs").to_numpy(),
             hovertemplate=(f"box {number}<br>coverage %{{x:.2f}}, density %{{y:.2f}}<br>"
                            "%{customdata[0]} keys restricted, %{customdata[1]} runs"
@@ -393,9 +393,12 @@ def _try(compute):
 @solara.component
 def DiscoveryPanel(data: SweepData, metric: str, step: int):
     """PRIM's boxes for the measure below or above a threshold at the step."""
+    import pandas as pd
+
     from ecosystem.experiments.discover import discover, format_discovery
 
     direction, set_direction = solara.use_state("below")
+    direction = direction if direction in ("below", "above") else "below"
     # A typed threshold holds for the measure and step it was typed for; else the median.
     typed, set_typed = solara.use_state((None, None, None))
     median = solara.use_memo(lambda: default_threshold(data, metric, step), [data, metric, step])
@@ -426,7 +429,8 @@ def DiscoveryPanel(data: SweepData, metric: str, step: int):
             return
         solara.Preformatted(format_discovery(outcome)).meta(ref="boxes-text")
         if outcome.summary.height:
-            solara.DataFrame(boxes_table(outcome).to_pandas(), items_per_page=20)
+            solara.DataFrame(pd.DataFrame(boxes_table(outcome).to_dict(as_series=False)),
+                             items_per_page=20)
             with solara.ColumnsResponsive(12, large=6):
                 solara.FigurePlotly(tradeoff_figure(outcome))
                 solara.FigurePlotly(limits_figure(outcome))

@@ -568,8 +568,8 @@ def draw_discovery(result: Discovery):
     for group in result.trajectory.partition_by("box", maintain_order=True):
         number = group["box"][0]
         colour = colours[(number - 1) % len(colours)]
-        left.plot(group["coverage"].to_numpy(), group["density"].to_numpy(), "o-",
-                  color=colour, markersize=3, linewidth=1, label=f"box {number}")
+        left.plot(group["coverage"].to_numpy(), group["density"].to_numpy(), "o",
+                  color=colour, markersize=3, label=f"box {number}")
         chosen = group.filter(pl.col("chosen"))
         left.scatter(chosen["coverage"].to_numpy(), chosen["density"].to_numpy(), s=120,
                      facecolors="none", edgecolors=colour, linewidths=2)
