@@ -22,7 +22,9 @@ components only lay them out. Mount the page with ``SweepPage()`` (an empty path
 
 from __future__ import annotations
 
+import functools
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -354,6 +356,31 @@ def boxes_table(result) -> pl.DataFrame:
 
 
 # -- components ---------------------------------------------------------------------------------
+@functools.cache
+def _chart_widget():
+    """Plotly's figure widget, made from a whole figure at once (``source``)."""
+    from plotly.graph_objs import FigureWidget
+
+    class ChartWidget(FigureWidget):
+        def __init__(self, _source: go.Figure, **kwargs):
+            super().__init__(data=_source.data, layout=_source.layout, **kwargs)
+
+    return ChartWidget
+
+
+def Chart(figure: go.Figure):
+    """A plotly chart built with its figure, shown with its traces from the start.
+
+    A widget filled after it is shown can stay blank in the browser, and plotly cannot swap a
+    widget's traces for others in place; so each figure gets its own widget, made with the
+    figure (a new key for a new figure), and a render with the same figure changes nothing.
+    """
+    key = getattr(figure, "_chart_key", None)
+    if key is None:
+        key = figure._chart_key = f"chart-{uuid.uuid4().hex}"
+    return _chart_widget().element(_source=figure).key(key)
+
+
 def _note(text: str):
     solara.Text(text, style={"font-size": "0.85em", "color": "#555"})
 
@@ -363,7 +390,7 @@ def LinesPanel(data: SweepData, metric: str):
     """Each grid cell's line over time, with its band."""
     figure = solara.use_memo(lambda: lines_figure(data, metric), [data, metric])
     with solara.Card("Each cell over time", margin=0, classes=["ecosystem-sweep-lines"]):
-        solara.FigurePlotly(figure)
+        Chart(figure)
 
 
 @solara.component
@@ -371,13 +398,16 @@ def RankingPanel(data: SweepData, metric: str, step: int):
     """Which key matters for the measure at the step."""
     outcome = solara.use_memo(lambda: _try(lambda: ranking(data, metric, step)),
                               [data, metric, step])
+    figure = solara.use_memo(
+        lambda: None if isinstance(outcome, str)
+        else ranking_figure(outcome[0], outcome[1], data.plan.grid_keys), [outcome])
     with solara.Card("Which key matters", margin=0, classes=["ecosystem-sweep-ranking"]):
         if isinstance(outcome, str):
             solara.Warning(outcome, dense=True)
             return
-        table, column, description = outcome
+        description = outcome[2]
         _note(f"{metric} at step {step}: {description}.")
-        solara.FigurePlotly(ranking_figure(table, column, data.plan.grid_keys))
+        Chart(figure)
 
 
 def _try(compute):
@@ -410,6 +440,9 @@ def DiscoveryPanel(data: SweepData, metric: str, step: int):
             **{direction: threshold})) if threshold is not None
         else "Threshold: type a number.",
         [data, metric, step, direction, threshold, min_density])
+    figures = solara.use_memo(
+        lambda: None if isinstance(outcome, str)
+        else (tradeoff_figure(outcome), limits_figure(outcome)), [outcome])
     with solara.Card("Scenario discovery (PRIM)", margin=0,
                      classes=["ecosystem-sweep-discovery"]):
         _note("Which ranges of the swept keys lead to the outcome? Coverage: share of the "
@@ -432,8 +465,8 @@ def DiscoveryPanel(data: SweepData, metric: str, step: int):
             solara.DataFrame(pd.DataFrame(boxes_table(outcome).to_dict(as_series=False)),
                              items_per_page=20)
             with solara.ColumnsResponsive(12, large=6):
-                solara.FigurePlotly(tradeoff_figure(outcome))
-                solara.FigurePlotly(limits_figure(outcome))
+                Chart(figures[0])
+                Chart(figures[1])
 
 
 @solara.component

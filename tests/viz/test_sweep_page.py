@@ -46,7 +46,7 @@ def _type(rc, key, text):
 
 
 def _figures(rc):
-    return list(rc.find(FigureWidget).widgets)
+    return list(rc.find(FigureWidget).widgets)  # the charts subclass it
 
 
 def _alerts(rc):
