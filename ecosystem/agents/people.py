@@ -11,7 +11,8 @@ A step of people, in order:
    users, through the current AI generation, decoded, best-of-N curated and co-written;
 3. listeners read their neighbours' posts and hear their speech: marker-word contagion and
    bounded-confidence opinions; AI users also read AI output;
-4. a few people adopt the style of something they read (homogenisation).
+4. a few people adopt the style of something they read, and (``population.cowrite_style``) of
+   what they co-wrote with AI (homogenisation).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import polars as pl
 
 from ecosystem.core.contagion import heard_rates, update_rates
 from ecosystem.core.corpus import HUMAN, Culture, Docs, put_rows, take_rows
-from ecosystem.core.decode import NO_PROMPT, decode
+from ecosystem.core.decode import decode, prompt_points
 from ecosystem.core.fit import ModelState
 from ecosystem.core.opinion import absorb, bounded_confidence
 from ecosystem.scenario import Scenario
@@ -231,10 +232,17 @@ def write_posts(
         step=np.full(hand.size, step),
     )
 
-    # with AI: custom prompts ask for the author's own style; the best draft is co-written
-    prompts = np.where(people.custom_prompt[assisted], people.style_type[assisted], NO_PROMPT)
+    # with AI: a custom prompt conditions the model on the author's own style (NaN: the default
+    # prompt); the chosen draft is co-written
+    custom = people.custom_prompt[assisted]
+    prompts = None
+    if custom.any():
+        prompts = np.full((assisted.size, content.dims), np.nan)
+        writers = assisted[custom]
+        prompts[custom] = prompt_points(state, people.style_type[writers],
+                                        take_rows(people.style_x, writers))
     drafted, scores = drafts.choose_drafts(
-        state, assisted.size, decoding, rng, prompt_types=prompts,
+        state, assisted.size, decoding, rng, prompts=prompts,
         prompt_strength=scenario.prompts.strength, author=assisted, step=step,
     )
     passed = np.flatnonzero(scores >= drafts.policy.upload_threshold)
@@ -255,6 +263,13 @@ def write_posts(
         mean_stance /= wrote
         people.stance[cowriters] = absorb(people.stance[cowriters], mean_stance,
                                           scenario.opinion.absorb)
+        if population.cowrite_style > 0:
+            # writing with AI moves the writer's own style toward the model's output
+            # (Padmakumar & He 2024; Anderson et al. 2024): the style of their last co-written post
+            last = np.searchsorted(assisted, cowriters, side="right") - 1
+            takes = rng.random(cowriters.size) < population.cowrite_style
+            people.style_type[cowriters[takes]] = ai_posts.type[last[takes]]
+            put_rows(people.style_x, cowriters[takes], take_rows(ai_posts.x, last[takes]))
 
     posts = Docs.concat([hand_posts, ai_posts])
     people.posts += np.bincount(posts.author, minlength=people.size).astype(np.int32)

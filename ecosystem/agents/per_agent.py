@@ -20,7 +20,7 @@ import numpy as np
 
 from ecosystem.agents.people import People, adopting_share
 from ecosystem.core.corpus import HUMAN, Docs
-from ecosystem.core.decode import NO_PROMPT, decode
+from ecosystem.core.decode import decode, prompt_points
 
 if TYPE_CHECKING:
     from ecosystem.model import EcosystemModel
@@ -77,9 +77,12 @@ class Person(mesa.Agent):
 
     def _with_ai(self, sc, rng) -> dict | None:
         model = self.model
-        prompt = self.style_type if self.custom_prompt else NO_PROMPT
+        prompt = None
+        if self.custom_prompt:
+            prompt = prompt_points(model.current.state, np.array([self.style_type]),
+                                   np.array([self.style_x]))
         drafts, scores = model.drafts.choose_drafts(
-            model.current.state, 1, model.decoding, rng, prompt_types=np.array([prompt]),
+            model.current.state, 1, model.decoding, rng, prompts=prompt,
             prompt_strength=sc.prompts.strength,
         )
         if scores[0] < model.drafts.policy.upload_threshold:
@@ -92,11 +95,14 @@ class Person(mesa.Agent):
                 "stance": stance, "origin": int(drafts.origin[0]), "cowritten": True}
 
     def absorb_cowritten(self) -> None:
-        """Move toward the stance of what they co-wrote with AI this step."""
-        cowritten = [p["stance"] for p in self.today if p.get("cowritten")]
-        if cowritten:
-            mean = sum(cowritten) / len(cowritten)
+        """Move toward the stance, and maybe take on the style, of what they co-wrote with AI."""
+        posts = [p for p in self.today if p.get("cowritten")]
+        if posts:
+            mean = sum(p["stance"] for p in posts) / len(posts)
             self.stance += self.model.scenario.opinion.absorb * (mean - self.stance)
+            chance = self.model.scenario.population.cowrite_style
+            if chance > 0 and self.model.rngs["writing"].random() < chance:
+                self.style_type, self.style_x = posts[-1]["type"], list(posts[-1]["x"])
 
     # -- listening -------------------------------------------------------------------------------
     def listen(self) -> None:

@@ -6,14 +6,13 @@ One module per mechanism: :mod:`corpus` (documents as arrays), :mod:`fit`, :mod:
 
 from ecosystem.core.corpus import HUMAN, NO_AUTHOR, Corpus, Culture, Docs
 from ecosystem.core.curate import CurationParams, best_of_n, curated_outputs, detect
-from ecosystem.core.decode import NO_PROMPT, DecodingParams, decode, decoded_distribution
+from ecosystem.core.decode import DecodingParams, decode, decoded_distribution
 from ecosystem.core.fit import FitParams, ModelState, fit
 from ecosystem.core.scrape import ScrapeParams, scrape
 
 __all__ = [
     "HUMAN",
     "NO_AUTHOR",
-    "NO_PROMPT",
     "Corpus",
     "Culture",
     "CurationParams",

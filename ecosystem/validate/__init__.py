@@ -20,6 +20,8 @@ check                       reproduces
                             goes extinct, the safe one survives
 ``prompts``                 custom prompts keep more diversity than default prompts, less
                             than natural data (Hataya)
+``levers``                  every what-if control of the dashboard moves the full people
+                            model the article's way (paired seeds, > 2 SE)
 ==========================  ==============================================================
 
 >>> from ecosystem.validate import run_checks             # doctest: +SKIP
@@ -35,6 +37,7 @@ from collections.abc import Callable, Iterable
 
 from ecosystem.validate import (
     gaussian,
+    levers,
     prompts,
     regression,
     sampling_bias,
@@ -54,6 +57,7 @@ CHECKS: tuple[Check, ...] = (
     selection.DECODING,
     selection.BEST_OF_N,
     prompts.CHECK,
+    levers.CHECK,
 )
 """Every check, in the order of the table."""
 

@@ -3,8 +3,9 @@
 Hataya et al. found that diversifying the prompts of the generator that pollutes the next
 generation's data helps only slightly, and far less than training on natural data. In the model,
 people write posts; AI users write through the current generation, either with the default
-prompt (the model's typical styles, best-of-N curated) or with a custom prompt that boosts their
-own style type (``prompts.strength``, a log-odds boost). The lab retrains on the newest posts.
+prompt (the model's typical styles, best-of-N curated) or with a custom prompt that conditions the
+model on their own style (worth ``prompts.strength`` documents of it: p_cond(t | a) ∝ p(t) ·
+N(a | μ_t, σ²_t)^strength). The lab retrains on the newest posts.
 Three arms of the same population:
 
 - natural data: nobody uses AI (``population.ai_users = 0``), everyone writes by hand;
@@ -12,8 +13,9 @@ Three arms of the same population:
 - custom prompts: every AI user prompts it with their own style (``prompts.custom_share = 1``).
 
 Why the ordering: a custom prompt can draw out a style the model still holds, but not one it has
-forgotten (probability 0, or dropped by ``ai.min_count``), and curation still favours typical
-styles; so prompted output is more varied than default output yet narrower than people's own.
+forgotten (probability 0, or dropped by ``ai.min_count``), and the model's own preferences p(t)
+leak into every prompt; so prompted output is more varied than default output yet narrower than
+people's own.
 
 References
 ----------
@@ -59,7 +61,7 @@ def prompt_scenario(arm: str, steps: int):
         "ai": {"data_regime": "replace", "retrain_every": 1, "min_count": 3,
                "outputs_per_generation": 0},
         "curation": {"best_of_n": 2, "typicality_weight": 3.0},
-        "prompts": {"custom_share": 1.0, "strength": 5.0},
+        "prompts": {"custom_share": 1.0, "strength": 1.0},
     }
     return load_scenario(base, overrides=ARMS[arm])
 
@@ -95,10 +97,7 @@ def prompts_rows(budget: Budget) -> list[Row]:
         f"{last} of {steps} generations; {arms_text}. The row compares two arms: the "
         "difference of their means must exceed 0 by 4 standard errors of the difference "
         "(independent runs). The claim is about where recursive training leads, so it is "
-        "measured at the end: in the first generations custom prompts lose diversity faster "
-        "than default prompts (a strong prompt concentrates output on the styles people hold, "
-        "which follow the culture's Zipf weights), then settle while default prompts keep "
-        "losing (see the figure)."
+        "measured at the end (see the figure for the whole path)."
     )
     rows = []
     for key, claim, better, worse in (

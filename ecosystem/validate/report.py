@@ -78,7 +78,8 @@ def markdown(rows: Sequence[Row], manifest: dict) -> str:
         "(`ecosystem.model.EcosystemModel`, or for the regression rows the model's corpus and "
         "scraper) over fixed seeds. The simulated figure is the mean over independent replicates "
         f"± its standard error (SE); a row passes when it lies within the tolerance, {Z:g} SE "
-        "(plus, where stated, a computed bound on an approximation in the closed form).",
+        "(plus, where stated, a computed bound on an approximation in the closed form; the "
+        "lever rows: above 2 SE of the paired difference, as their method says).",
         "",
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),

@@ -94,8 +94,8 @@ def test_unknown_check_is_a_value_error():
 def test_prompts_that_are_ignored_fail_the_custom_prompt_row(monkeypatch):
     original = decode._draw_types
 
-    def deaf(state, n, params, rng, prompt_types, prompt_strength):
-        return original(state, n, params, rng, None, prompt_strength)
+    def deaf(state, n, params, rng, prompts, width):
+        return original(state, n, params, rng, None, width)
 
     monkeypatch.setattr(decode, "_draw_types", deaf)
     result = outcomes(run_checks(quick=True, only=["prompts"]))
