@@ -140,9 +140,9 @@ def _values_at(data: SweepData, metric: str, step: int) -> pl.DataFrame:
 
 
 def default_threshold(data: SweepData, metric: str, step: int | None = None) -> float:
-    """The median of the measure over runs at the step: a threshold that splits the runs."""
+    """A threshold that splits the runs: the measure's median at the step, to 3 digits."""
     values = _values_at(data, metric, data.last_step if step is None else step)[metric]
-    return float(values.median()) if values.len() else 0.0
+    return float(f"{values.median():.3g}") if values.len() else 0.0
 
 
 # -- over time ----------------------------------------------------------------------------------
