@@ -62,7 +62,7 @@ TOUR = {
 
 
 DISCOVERY = {
-    "policy-discovery": ("model_entropy", "above", 2.8),
+    "policy-discovery": ("web_effective_styles", "above", 18.0),
 }
 """Scenario-discovery files: (measure, direction, threshold) of the outcome drawn."""
 
