@@ -9,7 +9,12 @@ import polars as pl
 import pytest
 
 import ecosystem
-from ecosystem.experiments.discover import DiscoverError, discover, write_discovery
+from ecosystem.experiments.discover import (
+    DiscoverError,
+    discover,
+    format_discovery,
+    write_discovery,
+)
 from ecosystem.experiments.plan import plan_sweep
 from ecosystem.experiments.sweep import RESULTS, _start_folder
 from ecosystem.model import TIMESERIES_SCHEMA
@@ -128,6 +133,21 @@ def test_above_and_an_earlier_step(tmp_path):
     assert row["low"] >= 0.19
     with pytest.raises(DiscoverError, match=r"every run has tail_mass below 0.5 at step 0"):
         discover(tmp_path / "s", "tail_mass", below=0.5, step=0)
+
+
+def test_runs_without_a_value_are_left_out_and_counted(tmp_path):
+    plant = low_below(0.2)
+
+    def outcome(columns, rng):  # every fifth run measured nothing
+        return None if columns["run"] % 5 == 0 else plant(columns, rng)
+
+    plan = planted_folder(tmp_path / "s", outcome)
+    result = discover(tmp_path / "s", "tail_mass", below=0.1)
+    assert result.missing == len(range(0, plan.n_runs, 5))
+    assert result.runs == plan.n_runs - result.missing
+    assert f"({result.missing} runs without a value of tail_mass at step 5 are left out)" in (
+        format_discovery(result))
+    assert result.boxes["key"].to_list() == [LEVER]
 
 
 def test_written_tables_and_figure(tmp_path):

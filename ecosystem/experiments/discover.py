@@ -133,6 +133,8 @@ class Discovery:
         The least density a box must reach to be reported.
     folder : pathlib.Path
         The sweep folder.
+    missing : int
+        Runs recorded at the step without a value of the metric, left out.
     path : pathlib.Path or None
         Where :func:`write_discovery` wrote the tables.
     """
@@ -149,6 +151,7 @@ class Discovery:
     keys: tuple[str, ...]
     min_density: float
     folder: Path
+    missing: int = 0
     settings: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
@@ -187,11 +190,12 @@ def _cases(folder: Path, plan: Plan, metric: str, step: int | None):
              .sort("run").collect())
     if frame.height == 0:
         raise DiscoverError(f"--step {step}: no run recorded this step")
+    recorded = frame.height
     frame = frame.filter(pl.col(metric).is_not_null() & pl.col(metric).is_not_nan())
     if frame.height == 0:
         raise DiscoverError(f"--metric {metric!r}: no run has a value at step {step} (nothing to "
                             "measure in these runs)")
-    return frame, step
+    return frame, step, recorded - frame.height
 
 
 def _to_pandas(frame: pl.DataFrame, keys: tuple[str, ...], dtypes: dict[str, pl.DataType]):
@@ -301,7 +305,7 @@ def discover(
     if not keys:
         raise DiscoverError(f"{folder}: the sweep varies no key (replicates only); discovery "
                             "needs a [sweep.grid] or [sweep.ranges]")
-    frame, step = _cases(folder, plan, metric, step)
+    frame, step, missing = _cases(folder, plan, metric, step)
     direction, threshold = ("below", float(below)) if below is not None else ("above",
                                                                               float(above))
     values = frame[metric].to_numpy()
@@ -352,7 +356,7 @@ def discover(
         trajectory=pl.DataFrame(trajectory_rows, schema=TRAJECTORY_SCHEMA, orient="row"),
         summary=summary, metric=metric, direction=direction, threshold=threshold, step=step,
         runs=int(values.size), of_interest=of_interest, keys=varied, min_density=min_density,
-        folder=folder,
+        folder=folder, missing=missing,
         settings={"min_density": min_density, "min_coverage": min_coverage,
                   "max_boxes": max_boxes, "significance": significance, "peel_alpha": peel_alpha,
                   "paste_alpha": paste_alpha, "mass_min": mass_min},
@@ -478,6 +482,9 @@ def format_discovery(result: Discovery) -> str:
     share = result.of_interest / result.runs
     lines = [f"PRIM on {result.condition} at step {result.step}: {result.of_interest} of "
              f"{result.runs} runs ({share:.0%}) are of interest; keys: {', '.join(result.keys)}"]
+    if result.missing:
+        lines.append(f"  ({result.missing} runs without a value of {result.metric} at step "
+                     f"{result.step} are left out)")
     if result.summary.height == 0:
         lines.append(f"  no box reaches a density of {result.min_density:g}: no combination of "
                      "swept ranges singles these runs out (try a lower --min-density)")
@@ -542,7 +549,8 @@ def write_discovery(result: Discovery, out: str | os.PathLike | None = None) -> 
         (staging / MANIFEST).write_text(json.dumps({
             "kind": "discover", "sweep": str(result.folder), "metric": result.metric,
             "direction": result.direction, "threshold": result.threshold, "step": result.step,
-            "runs": result.runs, "of_interest": result.of_interest, "keys": list(result.keys),
+            "runs": result.runs, "missing": result.missing, "of_interest": result.of_interest,
+            "keys": list(result.keys),
             "boxes": result.summary.to_dicts(), "settings": result.settings,
             "created": utc_now(),
         }, indent=2) + "\n", encoding="utf-8")
