@@ -3,7 +3,9 @@
     python3 docs/make_figures.py            # writes docs/figures/SCENARIO.png
 
 Each figure shows the measures a scenario is about over time, as the file runs (solid) and with
-the change its comment suggests for comparison (dashed), mean over three seeds.
+the change its comment suggests for comparison (dashed), mean over three seeds. A scenario-
+discovery file is swept as written (2 worker processes) and drawn as ``ecosystem discover``
+draws its boxes.
 """
 
 from __future__ import annotations
@@ -59,6 +61,12 @@ TOUR = {
 }
 
 
+DISCOVERY = {
+    "policy-discovery": ("web_effective_styles", "above", 18.0),
+}
+"""Scenario-discovery files: (measure, direction, threshold) of the outcome drawn."""
+
+
 def mean_run(scenario) -> pl.DataFrame:
     """The timeseries averaged over the seeds."""
     tables = [ecosystem.simulate(scenario, seed=seed).timeseries for seed in SEEDS]
@@ -95,10 +103,31 @@ def draw(name: str) -> Path:
     return path
 
 
+def draw_discovery(name: str) -> Path:
+    """Sweep a scenario-discovery file and draw PRIM's boxes for its outcome."""
+    import tempfile
+
+    from ecosystem.experiments.discover import discover, draw_discovery
+    from ecosystem.experiments.sweep import run_sweep
+
+    metric, direction, threshold = DISCOVERY[name]
+    with tempfile.TemporaryDirectory() as tmp:
+        run_sweep(ROOT / "scenarios" / f"{name}.toml", Path(tmp) / "sweep", workers=2)
+        result = discover(Path(tmp) / "sweep", metric, **{direction: threshold})
+    figure = draw_discovery(result)
+    figure.suptitle(f"{name}.toml: {figure.get_suptitle()}", fontsize=9)
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{name}.png"
+    figure.savefig(path, dpi=90)
+    return path
+
+
 def main() -> None:
     """Draw every figure of the tour."""
     for name in TOUR:
         print(draw(name))
+    for name in DISCOVERY:
+        print(draw_discovery(name))
 
 
 if __name__ == "__main__":

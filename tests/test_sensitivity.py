@@ -115,3 +115,9 @@ def test_bad_input_is_a_clear_error(sobol_folder, tmp_path, capsys):
         assert err.startswith("error: ")
     with pytest.raises(SensitivityError):
         sensitivity(grid, "drift")
+
+
+def test_a_latin_design_too_small_for_rbd_fast_is_refused(tmp_path):
+    run_sweep(designed("latin", 12), tmp_path / "small")
+    with pytest.raises(SensitivityError, match="RBD-FAST needs at least 42 latin points"):
+        sensitivity(tmp_path / "small", "model_variance", write=False)

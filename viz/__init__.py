@@ -21,6 +21,8 @@ state
     One browser session's state (Solara reactive variables) and its actions.
 app
     The Solara ``Page``.
+sweeps
+    The page of a sweep folder: each cell's lines with bands, which key matters, PRIM's boxes.
 frontend
     Solara's browser files for machines that cannot reach its CDN.
 """

@@ -199,6 +199,8 @@ def _print_last_step(plan, results: Path) -> None:
         if plan.design != "grid":
             print(f"  which parameter matters: ecosystem sensitivity {results.parent} "
                   "--metric model_richness")
+            print(f"  which ranges lead to an outcome: ecosystem discover {results.parent} "
+                  "--metric tail_mass --below X")
         return
     table = pl.scan_parquet(results)
     last = table.select(pl.col("step").max()).collect().item()

@@ -50,6 +50,12 @@ METHODS = {
 
 IDENTIFYING = ("run", "replicate", "seed", "step")
 
+RBD_FAST_M = 10
+"""Harmonics RBD-FAST sums (SALib's default)."""
+
+LATIN_MIN_POINTS = 4 * RBD_FAST_M + 2
+"""Fewest latin points RBD-FAST can bootstrap: half of them must exceed 2 M."""
+
 
 class SensitivityError(ValueError):
     """Sensitivity indices that cannot be computed from a sweep folder, and why."""
@@ -170,6 +176,12 @@ def sensitivity(
     if not 0 <= step <= last:
         raise SensitivityError(f"--step {step}: out of range; the runs have steps 0 … {last}")
 
+    if plan.design == "latin" and plan.n_points < LATIN_MIN_POINTS:
+        raise SensitivityError(
+            f"{folder}: RBD-FAST needs at least {LATIN_MIN_POINTS} latin points (its "
+            f"confidence bootstrap draws half of them and must exceed 2 × {RBD_FAST_M} "
+            f"harmonics); this sweep has {plan.n_points}: sweep again with [sweep] samples "
+            f"= {LATIN_MIN_POINTS} or more")
     description, ranked_by, columns = METHODS[plan.design]
     y = _outputs(plan, results, metric, step)
     rows = []
