@@ -5,7 +5,8 @@
 
 Rows (see benchmarks/README.md): M0 memory bandwidth; B1 one step of 100,000 people and B2 of
 1,000,000 (Barabási–Albert, m = 5); B3 one generation of the core on 1,000,000 documents; B4 a
-sweep of 1,000 small chain runs on 2 workers; B5 the baseline scenario end to end, 100,000
+sweep of 1,000 small chain runs on 2 workers; B6 the simulations per second of a small
+calibration (ABC-SMC) on 2 workers; B5 the baseline scenario end to end, 100,000
 people, 120 steps; M1 peak memory of 1,000,000 people over 120 steps in the accumulate regime;
 R1 and R5 the plain per-agent Mesa step the ratios are taken against. Each workload runs in its
 own process (so its peak memory is its own), after a warm-up, over several repeats.
@@ -43,6 +44,13 @@ PLAN: dict[str, tuple[str, str, dict, dict]] = {
            {"docs": 50_000, "repeats": 3, "reference_docs": 1_000}),
     "B4": ("sweep", "a sweep of {runs:,} small chain runs on {workers} workers",
            {"runs": 1_000, "workers": 2, "repeats": 2}, {"runs": 40, "workers": 2, "repeats": 1}),
+    "B6": ("calibration",
+           "calibration throughput: a small ABC-SMC (pyabc), {humans:,} people, on {workers} "
+           "workers",
+           {"humans": 2_000, "steps": 24, "populations": 3, "particles": 40, "workers": 2,
+            "repeats": 2},
+           {"humans": 300, "steps": 6, "populations": 2, "particles": 6, "workers": 2,
+            "repeats": 1}),
     "R5": ("per_agent_run",
            "per-agent Mesa reference: baseline end to end, {humans:,} people, {steps} steps",
            {"humans": 10_000, "steps": 120}, {"humans": 1_000, "steps": 12}),
@@ -117,6 +125,9 @@ def make_row(key: str, description: str, result: dict, measured: dict) -> dict:
     elif kind == "sweep":
         row.update(unit="run", throughput=size / row["median_s"])
         row["note"] = f"runs/s; {row['note']}"
+    elif kind == "calibration":
+        row.update(unit="simulation", throughput=result["simulations_per_second"])
+        row["note"] = f"simulations/s; {row['note']}"
     elif kind == "accumulate_peak":
         row.update(unit="person", throughput=result["steps"] / row["median_s"])
         row["note"] = (f"{result['steps']} steps, steps/s in throughput; corpus storage "

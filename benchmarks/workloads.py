@@ -236,6 +236,64 @@ def sweep(runs: int, workers: int, repeats: int) -> dict:
             "note": "process pool over ecosystem.simulate (no benchmarks/sweep_bench.py yet)"}
 
 
+def _warm_worker(_: int) -> int:
+    import pyabc  # noqa: F401  (the calibration's tasks need it: import it before the clock)
+
+    sc = ecosystem.load_scenario({"scenario": {"steps": 2}, "population": {"humans": 100},
+                                  "content": {"initial_docs": 100}})
+    return ecosystem.simulate(sc, seed=1).timeseries.height
+
+
+def calibration(humans: int, steps: int, populations: int, particles: int, workers: int,
+                repeats: int) -> dict:
+    """Simulations per second of a small ABC-SMC calibration on ``workers`` processes.
+
+    Two keys (``gpt_words.adoption``, ``population.ai_users``) fitted to two targets of a world
+    of ``humans`` people over ``steps`` steps; the pool is started and warmed (imports, compiled
+    kernels) before the clock starts, so the rate is sampling, simulating and storing only.
+    """
+    import concurrent.futures as cf
+    import multiprocessing
+    import tempfile
+
+    from ecosystem.experiments.calibrate import calibrate, load_targets
+
+    targets = {
+        "parameters": {"gpt_words.adoption": {"low": 0.0, "high": 0.3},
+                       "population.ai_users": {"low": 0.1, "high": 0.9}},
+        "targets": [{"column": "gpt_rate_users", "step": steps, "relative_to_step": 0,
+                     "value": 2.0, "sd": 0.1},
+                    {"column": "ai_share", "step": steps, "value": 0.4, "sd": 0.05}],
+        "calibration": {"populations": populations, "particles": particles,
+                        "predictive_draws": 0},
+    }
+    scenario = ecosystem.load_scenario({"scenario": {"steps": steps},
+                                        "population": {"humans": humans},
+                                        "content": {"initial_docs": humans}})
+    problem = load_targets(targets, scenario)
+    start = time.perf_counter()
+    pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    list(pool.map(_warm_worker, range(2 * workers)))
+    setup = time.perf_counter() - start
+    times, simulations = [], []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for r in range(repeats):
+                out = Path(tmp) / f"calibration-{r}"
+                t = time.perf_counter()
+                result = calibrate(problem.with_settings(seed=r), out, executor=pool,
+                                   progress=False)
+                times.append(time.perf_counter() - t)
+                simulations.append(result.simulations)
+    finally:
+        pool.shutdown()
+    per_second = [n / t for n, t in zip(simulations, times, strict=True)]
+    return {"times": times, "cpu_times": [], "size": int(np.median(simulations)),
+            "setup_s": setup, "simulations_per_second": float(np.median(per_second)),
+            "note": f"{humans:,} people, {steps} steps, {populations} populations of "
+                    f"{particles} particles, {workers} workers"}
+
+
 def end_to_end(humans: int, steps: int, repeats: int) -> dict:
     """The baseline scenario end to end (set-up and every step), ``humans`` people."""
     sc = baseline_at(humans, steps)
@@ -296,6 +354,7 @@ WORKLOADS = {
     "per_agent_run": per_agent_run,
     "core_generation": core_generation,
     "sweep": sweep,
+    "calibration": calibration,
     "end_to_end": end_to_end,
     "accumulate_peak": accumulate_peak,
 }

@@ -19,8 +19,8 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+source"
 
-__all__ = ["Run", "Scenario", "ScenarioError", "__version__", "load_scenario", "simulate",
-           "sweep"]
+__all__ = ["Run", "Scenario", "ScenarioError", "__version__", "calibrate", "load_scenario",
+           "simulate", "sweep"]
 
 
 def __getattr__(name: str):
@@ -33,4 +33,8 @@ def __getattr__(name: str):
         from ecosystem.experiments.sweep import sweep
 
         return sweep
+    if name == "calibrate":
+        from ecosystem.experiments.calibrate import calibrate
+
+        return calibrate
     raise AttributeError(f"module 'ecosystem' has no attribute {name!r}")

@@ -8,7 +8,7 @@ import polars as pl
 
 from tests.conftest import ROOT
 
-ROWS = ["M0", "R1", "B1", "B2", "B3", "B4", "R5", "B5", "M1"]
+ROWS = ["M0", "R1", "B1", "B2", "B3", "B4", "B6", "R5", "B5", "M1"]
 
 
 def test_quick_benchmark_prints_and_writes_the_table(tmp_path):
@@ -39,6 +39,7 @@ def test_quick_benchmark_prints_and_writes_the_table(tmp_path):
         assert 0 < row["bytes_per_person"] <= 300
     assert rows["B3"]["speedup"] > 0 and 0 < rows["B3"]["bytes_per_doc"] <= 64
     assert rows["B4"]["throughput"] > 0
+    assert rows["B6"]["throughput"] > 0 and rows["B6"]["unit"] == "simulation"
     assert rows["M0"]["throughput"] > 0  # GB/s
     assert rows["M1"]["peak_rss_mb"] > 0 and rows["M1"]["corpus_docs"] > 0
     for row in rows.values():

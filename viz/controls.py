@@ -324,10 +324,20 @@ def open_scenario(path: str | Path) -> tuple[Scenario, list[str]]:
     return scenario, notes
 
 
+def _is_targets_file(path: Path) -> bool:
+    """Whether a TOML file is a calibration targets file (``[[targets]]``), not a scenario."""
+    import tomllib
+
+    try:
+        return "targets" in tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+
+
 def scenario_files(*folders: str | Path, include: str | Path | None = None) -> list[Path]:
     """The scenario files offered by the picker: ``*.toml`` in ``folders``, plus ``include``."""
     found = {p.resolve() for folder in folders if Path(folder).is_dir()
-             for p in Path(folder).glob("*.toml")}
+             for p in Path(folder).glob("*.toml") if not _is_targets_file(p)}
     if include is not None:
         found.add(Path(include).resolve())
     return sorted(found, key=lambda p: (p.parent.as_posix(), p.name))
