@@ -15,6 +15,8 @@ from pathlib import Path
 
 def register(subparsers) -> None:
     """Add ``ecosystem discover`` to the command's subparsers."""
+    from ecosystem.cli import add_overwrite_argument
+
     parser = subparsers.add_parser(
         "discover", help="which swept ranges lead to an outcome (PRIM scenario discovery)",
         description="Scenario discovery on a sweep folder: PRIM finds the boxes of swept "
@@ -43,7 +45,9 @@ def register(subparsers) -> None:
     parser.add_argument("--significance", type=float, default=0.05, metavar="P",
                         help="drop limits whose quasi-p value is above P (default 0.05)")
     parser.add_argument("--out", metavar="DIR",
-                        help="output folder (default FOLDER/discover-COLUMN)")
+                        help="output folder (default FOLDER/discover-COLUMN, where a new "
+                        "discovery of the same metric replaces the earlier one)")
+    add_overwrite_argument(parser, "discovery folder given with --out")
     parser.set_defaults(handler=cmd_discover)
 
 
@@ -66,14 +70,15 @@ def cmd_discover(args: argparse.Namespace) -> int:
     if not is_sweep_folder(folder):
         raise UsageError(f"{folder}: not a sweep folder (run ecosystem sweep first)")
     try:
+        overwrite = args.overwrite or not args.out
         out = Path(args.out) if args.out else default_out(folder, args.metric)
-        check_out(out)  # before the work, so a bad --out costs nothing
+        check_out(out, overwrite)  # before the work, so a bad --out costs nothing
         result = discover(folder, args.metric, below=args.below, above=args.above,
                           step=args.step, min_density=args.min_density,
                           min_coverage=args.min_coverage, max_boxes=args.boxes,
                           significance=args.significance)
         print(format_discovery(result))
-        path = write_discovery(result, out)
+        path = write_discovery(result, out, overwrite=overwrite)
     except (DiscoverError, SweepError) as exc:
         raise UsageError(str(exc)) from None
     print(f"written: {path} (boxes.parquet, trajectory.parquet, discover.png)")

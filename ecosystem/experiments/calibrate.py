@@ -292,7 +292,7 @@ def _start_folder(out: Path, calibration: Calibration, origin: str,
 
     from ecosystem.run import manifest_base
 
-    with staged_folder(out, replace=False) as staging:
+    with staged_folder(out) as staging:
         (staging / SCENARIO).write_text(calibration.scenario.to_toml(), encoding="utf-8")
         (staging / TARGETS).write_text(tomli_w.dumps(_targets_source(calibration)),
                                        encoding="utf-8")

@@ -525,25 +525,32 @@ def is_discovery_folder(folder: str | os.PathLike) -> bool:
     return isinstance(manifest, dict) and manifest.get("kind") == "discover"
 
 
-def check_out(out: str | os.PathLike) -> None:
-    """Refuse an output folder that is neither new, empty, nor an earlier discovery."""
+def check_out(out: str | os.PathLike, overwrite: bool = False) -> None:
+    """Refuse a non-empty output folder, unless ``overwrite`` replaces an earlier discovery.
+
+    Only the files an earlier discovery wrote there are removed.
+    """
     from ecosystem.folders import OutputFolderError
 
     try:
-        check_output_folder(out, is_discovery_folder, "discovery folder")
+        check_output_folder(out, is_discovery_folder, "discovery folder", overwrite=overwrite)
     except OutputFolderError as exc:
         raise DiscoverError(f"--out {exc}") from None
 
 
-def write_discovery(result: Discovery, out: str | os.PathLike | None = None) -> Path:
+def write_discovery(result: Discovery, out: str | os.PathLike | None = None,
+                    overwrite: bool = False) -> Path:
     """Write ``boxes.parquet``, ``trajectory.parquet``, ``discover.json`` and ``discover.png``.
 
-    The folder (by default ``FOLDER/discover-METRIC``) appears complete or not at all; an
-    earlier discovery there is replaced.
+    The folder appears complete or not at all. The default folder, ``FOLDER/discover-METRIC``
+    inside the sweep, replaces an earlier discovery of the same metric there; another ``out``
+    that is not empty needs ``overwrite``. Only files a discovery wrote are ever removed.
     """
-    out = default_out(result.folder, result.metric) if out is None else Path(out)
-    check_out(out)
-    with staged_folder(out, replace=True) as staging:
+    if out is None:
+        out, overwrite = default_out(result.folder, result.metric), True
+    out = Path(out)
+    check_out(out, overwrite)
+    with staged_folder(out, overwrite=overwrite) as staging:
         result.boxes.write_parquet(staging / BOXES)
         result.trajectory.write_parquet(staging / TRAJECTORY)
         (staging / MANIFEST).write_text(json.dumps({
