@@ -18,8 +18,10 @@ from typing import Any, Literal
 
 from ecosystem import Scenario, ScenarioError, load_scenario
 
-DASHBOARD_MAX_HUMANS = 10_000
-"""Most people the dashboard simulates: a step of both runs and the redraw stay near 0.5 s."""
+DASHBOARD_MAX_HUMANS = 1_000_000
+"""Most people the dashboard simulates per run (larger populations run fewer replicates)."""
+
+MAX_REPLICATES = 20
 
 Kind = Literal["choice", "share", "float", "int", "optional_int"]
 
@@ -61,6 +63,40 @@ class Control:
         """The scenario value of a ``choice`` label."""
         return next((v for v, name in self.choices if name == label), label)
 
+    def to_text(self, value: Any) -> str:
+        """A widget value as a number field shows it (never "None")."""
+        if value is None or (self.kind == "optional_int" and value == self.empty):
+            return self.empty
+        return str(value)
+
+    def parse(self, text: str) -> Any:
+        """The widget value of what was typed in a number field.
+
+        Raises
+        ------
+        ValueError
+            With a message naming the control in words and what it takes.
+        """
+        cleaned = str(text).strip().replace(",", "").replace("_", "")
+        if self.kind == "optional_int" and cleaned.lower() in ("", self.empty):
+            return None
+        what = "a number such as 0.5" if self.kind == "float" else "a whole number"
+        if self.kind == "optional_int":
+            what += f", or leave it empty for {self.empty}"
+        try:
+            if self.kind == "float":
+                value = float(cleaned)
+                if value != value or value in (float("inf"), float("-inf")):
+                    raise ValueError
+                return value
+            number = float(cleaned)
+            if not number.is_integer():
+                raise ValueError
+            return int(number)
+        except (ValueError, OverflowError):
+            shown = str(text).strip() or "nothing"
+            raise ValueError(f"{self.label}: “{shown}” is not a number; type {what}.") from None
+
     def to_widget(self, value: Any) -> Any:
         """A scenario value as the widget holds it."""
         if self.kind == "optional_int" and value == self.empty:
@@ -86,8 +122,9 @@ WORLD: tuple[Control, ...] = (
     Control(
         "population.humans", "People",
         "How many people live on the social network, reading, posting and talking. 0 gives a "
-        f"pure retraining chain (only content farms upload). The dashboard runs at most "
-        f"{DASHBOARD_MAX_HUMANS:,}; simulate more with `ecosystem run`.",
+        f"pure retraining chain (only content farms upload). The dashboard runs up to "
+        f"{DASHBOARD_MAX_HUMANS:,} (fewer replicates above 200,000); simulate more with "
+        "`ecosystem run`.",
         "int",
     ),
     Control(
@@ -194,8 +231,32 @@ WHATIF: tuple[Control, ...] = (
     ),
 )
 
-CONTROLS: dict[str, Control] = {c.key: c for c in WORLD + WHATIF}
-"""Every control by its dotted key."""
+REPLICATES = Control(
+    "replicates", "Replicates per side",
+    "How many times each side runs, with different luck (seeds) but the same luck on both "
+    "sides (paired seeds). Lines are the mean over replicates, bands ± 2 standard errors; the "
+    "effects table judges each gap from the paired differences. More replicates: narrower "
+    f"bands, slower steps. 1 to {MAX_REPLICATES}; large populations run fewer.",
+    "int",
+)
+
+CONTROLS: dict[str, Control] = {c.key: c for c in (*WORLD, *WHATIF, REPLICATES)}
+"""Every control by its dotted key (``replicates`` is the page's own, not a scenario key)."""
+
+
+def check_replicates(value: Any) -> int:
+    """The replicates per side, or a :class:`ScenarioError` naming the control.
+
+    Raises
+    ------
+    ScenarioError
+        If ``value`` is not a whole number from 1 to :data:`MAX_REPLICATES`.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not (
+            1 <= value <= MAX_REPLICATES):
+        raise ScenarioError(f"{REPLICATES.label}: must be a whole number from 1 to "
+                            f"{MAX_REPLICATES} (got {value})")
+    return value
 
 
 def values_of(scenario: Scenario, controls: tuple[Control, ...]) -> dict[str, Any]:
@@ -239,13 +300,22 @@ def build_scenarios(
         One message per bad setting, each starting with the control's label and naming the
         scenario key and the allowed values.
     """
+    problems = []
     people = world.get("population.humans")
     if isinstance(people, int) and people > DASHBOARD_MAX_HUMANS:
-        raise ScenarioError(
+        problems.append(
             f"{CONTROLS['population.humans'].label} — population.humans: the dashboard runs at "
-            f"most {DASHBOARD_MAX_HUMANS:,} people so that it steps smoothly (got {people:,}); "
-            "simulate larger populations with `ecosystem run`"
+            f"most {DASHBOARD_MAX_HUMANS:,} people (got {people:,}); simulate larger "
+            "populations with `ecosystem run`"
         )
+    months = world.get("scenario.steps")
+    if isinstance(months, int) and months < 1:
+        problems.append(
+            f"{CONTROLS['scenario.steps'].label} — scenario.steps: the dashboard needs at "
+            f"least 1 month to play (got {months}); type a whole number from 1 up"
+        )
+    if problems:
+        raise ScenarioError(problems)
     try:
         baseline = base.with_overrides(
             {key: CONTROLS[key].to_scenario(value) for key, value in world.items()}
@@ -314,9 +384,8 @@ def open_scenario(path: str | Path) -> tuple[Scenario, list[str]]:
     if asked > DASHBOARD_MAX_HUMANS:
         scenario = scenario.with_overrides({"population.humans": DASHBOARD_MAX_HUMANS})
         notes.append(
-            f"{Path(path).name} asks for {asked:,} people; the dashboard runs "
-            f"{DASHBOARD_MAX_HUMANS:,} so that it steps smoothly. Simulate the full size with "
-            f"`ecosystem run {path}`."
+            f"{Path(path).name} asks for {asked:,} people; the dashboard runs at most "
+            f"{DASHBOARD_MAX_HUMANS:,}. Simulate the full size with `ecosystem run {path}`."
         )
     return scenario, notes
 
