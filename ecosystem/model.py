@@ -67,6 +67,10 @@ TIMESERIES_SCHEMA: dict[str, pl.DataType] = {
     "neutral_share_users": pl.Float64,
     "neutral_share_nonusers": pl.Float64,
     "stance_std": pl.Float64,
+    "web_entropy": pl.Float64,
+    "web_effective_styles": pl.Float64,
+    "people_entropy": pl.Float64,
+    "people_richness": pl.Int64,
 }
 """Columns of ``timeseries.parquet``, in order (DESIGN.md §4)."""
 
@@ -85,7 +89,7 @@ GENERATIONS_SCHEMA: dict[str, pl.DataType] = {
 
 _NO_PEOPLE = dict.fromkeys(
     ("gpt_rate_users", "gpt_rate_nonusers", "neutral_share_users", "neutral_share_nonusers",
-     "stance_std")
+     "stance_std", "people_entropy", "people_richness")
 )
 
 
@@ -114,6 +118,7 @@ def scrape_params(scenario: Scenario) -> ScrapeParams:
         human_data_reserve=policy.human_data_reserve,
         detector_recall=policy.detector_recall,
         detector_false_positive=policy.detector_false_positive,
+        fresh_docs=policy.fresh_human_docs,
     )
 
 
@@ -263,6 +268,9 @@ class EcosystemModel(mesa.Model):
     def retrain(self, now: int) -> None:
         """Scrape the web by the lab's policy and fit the next generation on it.
 
+        The training set follows the reserve contract of :func:`ecosystem.core.scrape.scrape`;
+        ``interventions.fresh_human_docs`` newly drawn human documents join it.
+
         If the scrape yields no document the model could learn (nothing uploaded, or no type
         seen ``min_count`` times), the lab keeps the current generation.
         """
@@ -272,6 +280,15 @@ class EcosystemModel(mesa.Model):
             self.rngs["scraping"],
         )
         training = docs.take(chosen)
+        fresh = self.scenario.interventions.fresh_human_docs
+        if fresh:
+            # newly collected human writing, from the original culture; the lab's own data,
+            # not uploaded to the web
+            content, words = self.scenario.content, self.scenario.gpt_words
+            new = initial_corpus(self.culture, fresh, content.quality_mean, content.quality_std,
+                                 words.human_rate, words.human_rate_spread,
+                                 self.rngs["scraping"])
+            training = Docs.concat([training, new])
         if len(training) == 0:
             return
         counts = np.bincount(training.type, minlength=self.n_types)
@@ -315,7 +332,7 @@ class EcosystemModel(mesa.Model):
     def _people_metrics(self) -> dict:
         people = self.people
         return people_metrics(people.gpt_rate, people.stance, people.ai_user,
-                              self.scenario.opinion.neutral_band)
+                              self.scenario.opinion.neutral_band, people.style_type)
 
     # -- tables ---------------------------------------------------------------------------------
     def timeseries(self) -> pl.DataFrame:

@@ -123,7 +123,9 @@ class AI(Section):
 
     retrain_every: int = Field(1, ge=1, le=10_000, description="steps between generations")
     training_docs: int | Literal["all"] = Field(
-        "all", description='documents in a training set: an integer (≥ 1) or "all"'
+        "all",
+        description='documents in a training set: an integer M (≥ 1; the size of a sample, or a '
+        'cap on the newest uploads) or "all" (needed by "accumulate")',
     )
     outputs_per_generation: int = Field(
         0, ge=0, le=100_000_000, description="documents uploaded straight from the model"
@@ -156,6 +158,12 @@ class AI(Section):
             raise ValueError(
                 'data_regime "accumulate-subsample" needs training_docs to be an integer'
             )
+        if self.data_regime == "accumulate" and self.training_docs != "all":
+            raise ValueError(
+                f'data_regime "accumulate" trains on everything ever uploaded, so training_docs '
+                f'must be "all" (got {self.training_docs}); for a fixed-size sample of '
+                'everything use data_regime "accumulate-subsample"'
+            )
         return self
 
 
@@ -178,6 +186,11 @@ class Curation(Section):
     )
     upload_threshold: float = Field(
         0.0, ge=0.0, le=200.0, description="drafts scoring below this are not posted"
+    )
+    choice: Literal["best", "bradley-terry"] = Field(
+        "best",
+        description='"best": the best-scoring draft; "bradley-terry": draft i with probability '
+        "∝ exp(score_i)",
     )
 
 
@@ -228,7 +241,14 @@ class Interventions(Section):
     """``[interventions]``: policy levers not covered by the other sections."""
 
     human_data_reserve: Share = Field(
-        0.0, description="share of every training set drawn from the original human corpus"
+        0.0,
+        description="share r of every training set drawn from the original human corpus: "
+        "round(r·M) originals plus M − round(r·M) from the data regime (M = ai.training_docs)",
+    )
+    fresh_human_docs: int = Field(
+        0, ge=0, le=100_000_000,
+        description="newly collected human documents (drawn from the original culture) in "
+        "every training set after the first; they take the place of regime documents",
     )
     detector_recall: Share = Field(0.0, description="share of AI text the lab's detector removes")
     detector_false_positive: Share = Field(
@@ -377,6 +397,14 @@ class Scenario(Section):
             problems.append(
                 "population.humans and ai.outputs_per_generation are both 0: nothing is ever "
                 "uploaded; give people or content-farm output"
+            )
+        docs = self.ai.training_docs
+        reserved = round(self.interventions.human_data_reserve * docs) if docs != "all" else 0
+        if docs != "all" and reserved + self.interventions.fresh_human_docs > docs:
+            problems.append(
+                f"interventions.fresh_human_docs = {self.interventions.fresh_human_docs} does not "
+                f"fit in a training set of ai.training_docs = {docs} beside the "
+                f"{reserved} reserved originals: give at most {docs - reserved}"
             )
         problems.extend(self.sweep.check())
         if problems:

@@ -333,6 +333,9 @@ def build_scenarios(
     ):
         # A fixed-size sample needs a size; the original human corpus's is the natural one.
         overrides["ai.training_docs"] = baseline.content.initial_docs
+    if overrides.get("ai.data_regime") == "accumulate":
+        # accumulating trains on everything ever uploaded: no fixed size
+        overrides["ai.training_docs"] = "all"
     try:
         intervention = baseline.with_overrides(overrides)
     except ScenarioError as exc:

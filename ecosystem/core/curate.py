@@ -2,9 +2,12 @@
 
 Curation, as the article describes it: of several drafts, a person (or a best-of-N pipeline) keeps
 the one that scores best, and the score favours broadly acceptable, typical styles: "the safe 80
-beats the eccentric 79". Drafts scoring below an upload threshold are not posted at all. When the
-lab scrapes, an AI-text detector removes a share of AI documents (its recall) and, by mistake, a
-share of human documents (its false-positive rate).
+beats the eccentric 79". Or, as a preference model does (Ferbach et al. 2024), it keeps draft i of
+K with the Bradley–Terry (softmax) probability exp(score_i) / Σ_j exp(score_j); without real
+data, the type distribution then moves as p'(t) ∝ p(t) · E[K·exp(r(t)) / (exp(r(t)) + Σ_{j≥2}
+exp(r(X_j)))], and the expected score never falls. Drafts scoring below an upload threshold are
+not posted at all. When the lab scrapes, an AI-text detector removes a share of AI documents
+(its recall) and, by mistake, a share of human documents (its false-positive rate).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class CurationParams:
     best_of_n: int = 1
     typicality_weight: float = 0.0
     upload_threshold: float = 0.0
+    choice: str = "best"
 
 
 def typicality(state: ModelState, types: np.ndarray) -> np.ndarray:
@@ -49,7 +53,16 @@ def best_of_n(
     author: np.ndarray | int = -1,
     step: int = 0,
 ) -> tuple[Docs, np.ndarray]:
-    """Write ``n`` posts, each the best-scoring of ``best_of_n`` drafts.
+    """Write ``n`` posts, each chosen from ``best_of_n`` drafts.
+
+    ``curation.choice = "best"`` keeps the best-scoring draft; ``"bradley-terry"`` keeps draft i
+    with probability exp(score_i) / Σ_j exp(score_j) (the Gumbel-max trick: the argmax of the
+    scores plus independent standard Gumbel noise has exactly that law).
+
+    References
+    ----------
+    Ferbach, Bertrand, Bose & Gidel, "Self-consuming generative models with curated data
+    provably optimize human preferences", NeurIPS 2024.
 
     Returns
     -------
@@ -68,7 +81,10 @@ def best_of_n(
     scores = score(state, drafts, curation.typicality_weight)
     if width == 1:
         return drafts, scores
-    best = scores.reshape(n, width).argmax(axis=1) + np.arange(n) * width
+    ranked = scores
+    if curation.choice == "bradley-terry":
+        ranked = scores + rng.gumbel(size=scores.shape)
+    best = ranked.reshape(n, width).argmax(axis=1) + np.arange(n) * width
     return drafts.take(best), scores[best]
 
 
@@ -121,3 +137,44 @@ def best_of_n_reference(scores: np.ndarray, width: int) -> list[int]:
         group = list(scores[start : start + width])
         chosen.append(start + group.index(max(group)))
     return chosen
+
+
+def bradley_terry_reference(scores: np.ndarray, width: int, rng: np.random.Generator) -> list[int]:
+    """Slow, obvious Bradley–Terry choice: each group's draft i with probability ∝ exp(score_i)."""
+    chosen = []
+    for start in range(0, len(scores), width):
+        group = [float(s) for s in scores[start : start + width]]
+        top = max(group)
+        weights = [np.exp(s - top) for s in group]
+        u = rng.random() * sum(weights)
+        pick = width - 1
+        for i, w in enumerate(weights):
+            if u < w:
+                pick = i
+                break
+            u -= w
+        chosen.append(start + pick)
+    return chosen
+
+
+def bradley_terry_law(probs: np.ndarray, reward: np.ndarray, width: int) -> np.ndarray:
+    """Exact law of the kept draft's type under Bradley–Terry choice among ``width`` drafts.
+
+    Drafts are independent types drawn from ``probs``; a draft of type t has score ``reward[t]``.
+    Returns p'(t) = p(t) · E[width · e^{r(t)} / (e^{r(t)} + Σ_{j=2..width} e^{r(X_j)})], by
+    enumerating the other drafts' types (small K and width only; for tests and the theory rows).
+    """
+    probs = np.asarray(probs, dtype=float)
+    weight = np.exp(np.asarray(reward, dtype=float) - np.max(reward))
+    types = np.flatnonzero(probs > 0)
+    out = np.zeros_like(probs)
+    others = [()]
+    for _ in range(width - 1):
+        others = [(*o, t) for o in others for t in types]
+    for t in types:
+        expected = 0.0
+        for rest in others:
+            chance = float(np.prod([probs[j] for j in rest]))
+            expected += chance * width * weight[t] / (weight[t] + sum(weight[j] for j in rest))
+        out[t] = probs[t] * expected
+    return out

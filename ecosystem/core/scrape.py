@@ -8,13 +8,37 @@ Regimes:
 - ``accumulate-subsample``: a fixed-size random sample of everything uploaded so far;
 - ``window``: what was uploaded in the last ``window`` steps.
 
-Then the lab's AI-text detector removes what it catches, ``training_docs`` caps the size, and a
-``human_data_reserve`` share of the set is drawn from the original human corpus.
+Then the lab's AI-text detector removes what it catches, and the training set is assembled.
+
+The reserve contract: with ``human_data_reserve = r`` and ``training_docs = M`` the set holds
+round(r·M) distinct documents of the original human corpus (all of it if it is smaller), then
+``fresh_docs`` newly collected human documents (added by the caller, see
+:meth:`ecosystem.model.EcosystemModel.retrain`), then M − round(r·M) − ``fresh_docs`` documents
+drawn from the regime's candidates (all of them if there are fewer). An original document enters
+the set once, through the reserve or the regime. With ``training_docs`` unset ("all"), M is the
+number of candidates the regime offers, and the fresh documents come on top.
+
+The papers' training loops, each a scenario (README, "Training loops"):
+
+- fully synthetic: ``replace``;
+- accumulate everything: ``accumulate`` (``training_docs = "all"``);
+- accumulate-subsample: ``accumulate-subsample`` with ``training_docs = M``;
+- a fixed real corpus reused every generation plus the latest synthetic outputs (Seddik et al.
+  2024, Thm 2; Bertrand et al. 2024's λ; Alemohammad et al.'s synthetic augmentation loop):
+  ``replace``, ``training_docs = N + n``, ``human_data_reserve = N / (N + n)`` and
+  ``content.initial_docs = N``: the same N originals every generation, plus n synthetic;
+- fresh real data every generation plus synthetic (Alemohammad et al.'s fresh data loop):
+  ``replace`` with ``interventions.fresh_human_docs = F``.
 
 References
 ----------
 Gerstgrasser et al., "Is model collapse inevitable? Breaking the curse of recursion by
 accumulating real and synthetic data", COLM 2024.
+Seddik et al., "How bad is training on synthetic data? A statistical analysis of language model
+collapse", COLM 2024.
+Bertrand et al., "On the stability of iterative retraining of generative models on their own
+data", ICLR 2024.
+Alemohammad et al., "Self-consuming generative models go MAD", ICLR 2024.
 """
 
 from __future__ import annotations
@@ -36,6 +60,33 @@ class ScrapeParams:
     human_data_reserve: float = 0.0
     detector_recall: float = 0.0
     detector_false_positive: float = 0.0
+    fresh_docs: int = 0
+
+
+def reserve_size(params: ScrapeParams, available: int, n_original: int) -> tuple[int, int]:
+    """Originals drawn through the reserve, and documents wanted from the regime.
+
+    Parameters
+    ----------
+    params : ScrapeParams
+    available : int
+        Candidates the regime offers (after the detector).
+    n_original : int
+        Size of the original human corpus.
+
+    Returns
+    -------
+    reserve, regime : int
+        ``min(round(r·M), n_original)`` and ``M − round(r·M) − fresh_docs`` (at least 0), where
+        M is ``training_docs`` or, if unset, ``available``; the regime's share is then capped
+        by what it offers.
+    """
+    total = available if params.training_docs is None else params.training_docs
+    wanted = round(params.human_data_reserve * total)
+    regime = total - wanted
+    if params.training_docs is not None:
+        regime = max(0, regime - params.fresh_docs)
+    return min(wanted, n_original), regime
 
 
 def regime_range(step: np.ndarray, now: int, last_retrain: int, params: ScrapeParams) -> slice:
@@ -109,9 +160,9 @@ def scrape(
     available = (
         candidates.stop - candidates.start if isinstance(candidates, slice) else candidates.size
     )
-    target = available if params.training_docs is None else min(params.training_docs, available)
-    reserve = min(round(params.human_data_reserve * target), n_original)
-    size = target - reserve
+    reserve, size = reserve_size(params, available, n_original)
+    if not reserve:
+        size = min(size, available)
     if size == available and reserve == 0:
         return candidates
     if not reserve and isinstance(candidates, slice):  # size < available: a sample of a range
