@@ -150,14 +150,19 @@ WORLD: tuple[Control, ...] = (
 WHATIF: tuple[Control, ...] = (
     Control(
         "ai.data_regime", "What the lab trains on",
-        "Model collapse comes from training on the previous model's output. Replacing the "
-        "data each generation collapses diversity; accumulating everything ever uploaded "
-        "keeps the original human data in the mix and bounds the damage.",
+        "The training loops of the model-collapse papers. Replacing the data each generation "
+        "(fully synthetic) collapses diversity; accumulating everything ever uploaded keeps the "
+        "original human data in the mix and bounds the damage; a fixed-size sample of "
+        "everything sits between; reusing the original human corpus beside the newest "
+        "uploads, or adding freshly collected human writing every generation, anchors the "
+        "model to real data.",
         "choice",
         (
             ("replace", "Only the newest uploads (replace)"),
             ("accumulate", "Everything ever uploaded (accumulate)"),
             ("accumulate-subsample", "A fixed-size sample of everything (accumulate-subsample)"),
+            ("fixed-real", "The original human corpus + the newest uploads"),
+            ("fresh-real", "Fresh human writing + the newest uploads"),
             ("window", "Only the last few months (window)"),
         ),
     ),
@@ -259,9 +264,65 @@ def check_replicates(value: Any) -> int:
     return value
 
 
+LOOP_KEY = "ai.data_regime"
+"""The control that picks the lab's training loop (several scenario keys at once)."""
+
+
+def _sizes(scenario: Scenario) -> tuple[int, int]:
+    """N, the original human corpus, and n, the documents a loop takes from the web."""
+    originals = scenario.content.initial_docs
+    docs = scenario.ai.training_docs
+    return originals, originals if docs == "all" else int(docs)
+
+
+def loop_of(scenario: Scenario) -> str:
+    """The training loop a scenario runs (a value of the "What the lab trains on" control)."""
+    regime = scenario.ai.data_regime
+    if scenario.interventions.fresh_human_docs > 0:
+        return "fresh-real"
+    docs = scenario.ai.training_docs
+    reserve = scenario.interventions.human_data_reserve
+    if (regime == "replace" and docs != "all" and reserve > 0
+            and round(reserve * docs) == scenario.content.initial_docs):
+        return "fixed-real"
+    return regime
+
+
+def loop_overrides(loop: str, baseline: Scenario, reserve: float) -> dict[str, Any]:
+    """The scenario keys of a training loop, sized from the baseline.
+
+    With N the original human documents and n the baseline's training-set size (N when it
+    trains on everything):
+
+    * ``replace``: the n newest uploads; ``accumulate``: everything ever uploaded;
+      ``accumulate-subsample``: n drawn from everything; ``window``: the last months;
+    * ``fixed-real``: all N originals every generation plus n newest uploads (training sets of
+      N + n with a reserve of N / (N + n): Seddik et al. Thm 2, Bertrand et al.);
+    * ``fresh-real``: n newest uploads of which half are replaced by newly collected human
+      documents each generation (Alemohammad et al.'s fresh-data loop), beside any reserve.
+    """
+    originals, n = _sizes(baseline)
+    fresh = 0
+    if loop == "accumulate":
+        keys = {"ai.data_regime": "accumulate", "ai.training_docs": "all"}
+    elif loop == "fixed-real":
+        total = originals + n
+        keys = {"ai.data_regime": "replace", "ai.training_docs": total,
+                "interventions.human_data_reserve": originals / total}
+    elif loop == "fresh-real":
+        reserved = round(reserve * n)
+        fresh = max(1, min(n // 2, n - reserved))
+        keys = {"ai.data_regime": "replace", "ai.training_docs": n}
+    else:
+        keys = {"ai.data_regime": loop, "ai.training_docs": n}
+    keys["interventions.fresh_human_docs"] = fresh
+    return keys
+
+
 def values_of(scenario: Scenario, controls: tuple[Control, ...]) -> dict[str, Any]:
     """The scenario's value for each control, as the widgets hold them."""
-    return {c.key: c.to_widget(scenario.get(c.key)) for c in controls}
+    return {c.key: loop_of(scenario) if c.key == LOOP_KEY else c.to_widget(scenario.get(c.key))
+            for c in controls}
 
 
 def _explain(error: ScenarioError) -> list[str]:
@@ -325,17 +386,15 @@ def build_scenarios(
     changes = {}
     for key, value in whatif.items():
         value = CONTROLS[key].to_scenario(value)
-        if value != baseline.get(key):
+        before = loop_of(baseline) if key == LOOP_KEY else baseline.get(key)
+        if value != before:
             changes[key] = value
-    overrides = dict(changes)
-    if overrides.get("ai.data_regime") == "accumulate-subsample" and (
-        baseline.ai.training_docs == "all"
-    ):
-        # A fixed-size sample needs a size; the original human corpus's is the natural one.
-        overrides["ai.training_docs"] = baseline.content.initial_docs
-    if overrides.get("ai.data_regime") == "accumulate":
-        # accumulating trains on everything ever uploaded: no fixed size
-        overrides["ai.training_docs"] = "all"
+    overrides = {key: value for key, value in changes.items() if key != LOOP_KEY}
+    if LOOP_KEY in changes:
+        # A loop sets several keys; it wins over the reserve slider where it fixes the reserve.
+        reserve = overrides.get("interventions.human_data_reserve",
+                                baseline.interventions.human_data_reserve)
+        overrides.update(loop_overrides(changes[LOOP_KEY], baseline, reserve))
     try:
         intervention = baseline.with_overrides(overrides)
     except ScenarioError as exc:

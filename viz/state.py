@@ -29,12 +29,14 @@ import solara
 
 from ecosystem import Scenario, ScenarioError
 from viz.controls import (
+    LOOP_KEY,
     REPLICATES,
     WHATIF,
     WORLD,
     build_scenarios,
     check_replicates,
     describe_changes,
+    loop_overrides,
     open_scenario,
     scenario_files,
     values_of,
@@ -177,9 +179,18 @@ class Dashboard:
         self.apply()
 
     def set_whatif(self, key: str, value: Any) -> None:
-        """Change a setting of the intervention side."""
+        """Change a setting of the intervention side.
+
+        Picking the loop that reuses the original human corpus also moves the reserve slider
+        to the share that loop uses, so the slider shows what the runs use.
+        """
         self._forget_draft(key)
-        self.whatif.set({**self.whatif.value, key: value})
+        values = {**self.whatif.value, key: value}
+        if key == LOOP_KEY and value == "fixed-real":
+            baseline = self.scenarios.value["baseline"]
+            reserve = loop_overrides(value, baseline, 0.0)["interventions.human_data_reserve"]
+            values["interventions.human_data_reserve"] = reserve
+        self.whatif.set(values)
         self.apply()
 
     def set_replicates(self, value: Any) -> None:
