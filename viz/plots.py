@@ -348,7 +348,8 @@ class NetworkChart:
                 view = views[run]
                 if view is None:
                     fig.add_annotation(text="no people in this scenario", showarrow=False,
-                                       xref=f"x{col} domain", yref=f"y{col} domain",
+                                       xref=f"x{'' if col == 1 else col} domain",
+                                       yref=f"y{'' if col == 1 else col} domain",
                                        x=0.5, y=0.5)
                     fig.add_trace(go.Scatter(x=[], y=[], showlegend=False), row=1, col=col)
                     fig.add_trace(go.Scatter(x=[], y=[], showlegend=False), row=1, col=col)

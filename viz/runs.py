@@ -441,8 +441,8 @@ class RunSet:
         for run in RUNS:
             for i, model in enumerate(self.models[run]):
                 frames.append(table(model).select(
-                    pl.lit(run).alias("run"), pl.lit(i + 1).alias("replicate"),
-                    pl.lit(self.seeds[i]).alias("seed"), pl.all()))
+                    pl.lit(run).alias("run"), pl.lit(i + 1, dtype=pl.Int64).alias("replicate"),
+                    pl.lit(self.seeds[i], dtype=pl.Int64).alias("seed"), pl.all()))
         return pl.concat(frames, how="vertical")
 
     def tables(self) -> dict[str, pl.DataFrame]:
