@@ -97,7 +97,8 @@ def NumberField(control: Control, value, on_value, on_reject, draft=None, label=
         on_value(parsed)
 
     solara.InputText(label or control.label, value=text, on_value=commit,
-                     continuous_update=False, error=bool(draft)).meta(ref=control.key)
+                     continuous_update=False, error=draft[1] if draft else False,
+                     ).meta(ref=control.key)
 
 
 @solara.component

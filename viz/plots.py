@@ -124,7 +124,7 @@ _PEOPLE_COLUMNS = {"gpt_rate_users", "gpt_rate_nonusers", "neutral_share_users",
                    "neutral_share_nonusers", "stance_std"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FigureUpdate:
     """One figure's new state: what it is drawn on, how to build it, and its traces' data.
 
@@ -139,13 +139,16 @@ class FigureUpdate:
         Per trace, in order: the properties that change with the data (``x``, ``y``, ...).
     layout : dict
         Layout properties that change with the data (may be empty).
+
+    Two updates are equal only if they are the same object: each snapshot's update is new
+    data for the page to send.
     """
 
     name: str
-    key: tuple
-    build: Callable[[], go.Figure] = field(repr=False, compare=False)
-    data: list[dict[str, Any]] = field(repr=False, compare=False)
-    layout: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    key: tuple = field(repr=False)
+    build: Callable[[], go.Figure] = field(repr=False)
+    data: list[dict[str, Any]] = field(repr=False)
+    layout: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def figure(self) -> go.Figure:
         """The complete figure (built, then given the data)."""

@@ -164,6 +164,8 @@ class Dashboard:
             self.errors.set([f"{path.name} cannot be used:", *exc.messages,
                              f"The runs keep {self.file.value.name}."])
             return
+        if path not in self.files:
+            self.files = sorted([*self.files, path], key=lambda p: (p.parent.as_posix(), p.name))
         self.file.set(path)
         self.base.set(base)
         self.notes.set(notes)
