@@ -23,6 +23,7 @@ import solara
 from viz import frontend
 from viz.controls import REPLICATES, WHATIF, WORLD, Control
 from viz.plots import (
+    CONFIG,
     NETWORK_CAPTION,
     NETWORK_TITLE,
     PANELS,
@@ -47,18 +48,22 @@ COLOR_LABELS = {"gpt_rate": "marker words", "stance": "stance"}
 
 CSS = """
 .ecosystem-page { max-width: 100%; overflow-x: hidden; box-sizing: border-box; }
-.ecosystem-page .v-card__title { word-break: normal; overflow-wrap: anywhere;
-  font-size: 1.05rem; line-height: 1.35; }
+.ecosystem-page .v-card__title, .ecosystem-page .v-card-title { word-break: normal;
+  overflow-wrap: anywhere; white-space: normal; font-size: 1.05rem; line-height: 1.35; }
 .ecosystem-page .v-label { white-space: normal; }
+.ecosystem-plot .js-plotly-plot { width: 100%; }
 .ecosystem-page .js-plotly-plot, .ecosystem-page .plot-container { max-width: 100%; }
+.ecosystem-page .v-col-12, .ecosystem-page .v-col { min-width: 0; }
 .ecosystem-effects { border-collapse: collapse; width: 100%; font-size: 0.85em; }
 .ecosystem-effects th, .ecosystem-effects td { padding: 2px 6px; border-bottom: 1px solid #eee;
   text-align: right; }
 .ecosystem-effects th:first-child, .ecosystem-effects td:first-child { text-align: left; }
 .ecosystem-effects .larger { color: #c92a2a; font-weight: 600; }
 .ecosystem-effects .within { color: #555; }
-.ecosystem-table-wrap { overflow-x: auto; max-width: 100%; }
+.ecosystem-table-wrap { overflow-x: auto; max-width: 100%; contain: inline-size; }
 .ecosystem-setting .v-input__slider { min-width: 120px; }
+.ecosystem-page .v-btn { max-width: 100%; height: auto !important; min-height: 36px; }
+.ecosystem-page .v-btn__content { white-space: normal; text-align: left; }
 /* Solara's corner banner (off when started by `ecosystem dashboard`) would cover a chart. */
 div:has(> b > a[href="https://solara.dev"]) { display: none !important; }
 .ecosystem-page { padding-bottom: 48px !important; }
@@ -225,7 +230,8 @@ def effects_html(snapshot) -> str:
         rows.append(f"<tr><td>{_escape(e.label)}</td><td>{_number(e.baseline)}</td>"
                     f"<td>{_number(e.intervention)}</td><td>{_number(e.difference)}{interval}"
                     f"</td><td class='{css}'>{_escape(e.verdict)}</td></tr>")
-    return f"<table class='ecosystem-effects'>{head}{''.join(rows)}</table>"
+    return (f"<div class='ecosystem-table-wrap'><table class='ecosystem-effects'>{head}"
+            f"{''.join(rows)}</table></div>")
 
 
 @solara.component
@@ -242,8 +248,7 @@ def Effects(dash: Dashboard):
             f"paired replicates, with its {CONFIDENCE:.0%} interval (t-interval of the paired "
             "differences). \u201cLarger than chance\u201d: the interval leaves out zero.",
             style={"font-size": "0.85em", "color": "#555"})
-        solara.HTML(tag="div", unsafe_innerHTML=effects_html(snapshot),
-                    classes=["ecosystem-table-wrap"])
+        solara.HTML(tag="div", unsafe_innerHTML=effects_html(snapshot))
         solara.FileDownload(dash.effects_csv, filename=f"effects-month-{snapshot.step}.csv",
                             label="Download these effects (CSV)", mime_type="text/csv")
 
@@ -257,13 +262,15 @@ def figure_widget_class():
     """
     from plotly.graph_objs._figurewidget import FigureWidget
 
-    if not frontend.install_plotly_bundle():
-        return FigureWidget
+    class DashboardFigureWidget(FigureWidget):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            # Responsive: the chart takes its card's width and follows window resizes.
+            self._config = dict(CONFIG)
 
-    class CachedFigureWidget(FigureWidget):
-        _esm = frontend.plotly_loader()
-
-    return CachedFigureWidget
+    if frontend.install_plotly_bundle():
+        DashboardFigureWidget._esm = frontend.plotly_loader()
+    return DashboardFigureWidget
 
 
 @solara.component

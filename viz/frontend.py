@@ -106,12 +106,38 @@ def install_plotly_bundle(cache: Path | None = None) -> bool:
 
 
 def plotly_loader() -> str:
-    """The ES module each chart is given: it imports the cached plotly code by address."""
+    """The ES module each chart is given: it imports the cached plotly code by address.
+
+    It also follows the chart's box: plotly draws a widget 700 px wide when it is created
+    before its card has a size, and resizes responsive charts only when the window does. The
+    chart's element takes its card's width (``contain: inline-size``, so the drawing cannot
+    widen the page) and a ``ResizeObserver`` on it tells plotly when that width changes.
+    """
     path = f"/{plotly_bundle_spec()}/widgetbundle.js"
     return (
         "const cdn = (window.solara && window.solara.cdn) || '/_solara/cdn';\n"
         f"const mod = await import(new URL(cdn + '{path}', window.location.href).href);\n"
-        "export default mod.default;\n"
+        "const make = typeof mod.default === 'function' ? mod.default : () => mod.default;\n"
+        "export default () => {\n"
+        "  const widget = make();\n"
+        "  async function render(context) {\n"
+        "  // The card decides the chart's width, never the chart the card's.\n"
+        "  context.el.style.contain = 'inline-size';\n"
+        "  context.el.style.width = '100%';\n"
+        "  const cleanup = await widget.render(context);\n"
+        "  let last = 0, timer = null;\n"
+        "  const observer = new ResizeObserver((entries) => {\n"
+        "    const width = Math.round(entries[0].contentRect.width);\n"
+        "    if (width === last || width === 0) return;\n"
+        "    last = width;\n"
+        "    clearTimeout(timer);\n"
+        "    timer = setTimeout(() => window.dispatchEvent(new Event('resize')), 50);\n"
+        "  });\n"
+        "  observer.observe(context.el);\n"
+        "  return () => { observer.disconnect(); if (typeof cleanup === 'function') cleanup(); };\n"
+        "  }\n"
+        "  return { ...widget, render };\n"
+        "};\n"
     )
 
 

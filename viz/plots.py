@@ -167,8 +167,8 @@ def _rgba(colour: str, alpha: float) -> str:
 
 def _base_layout(fig: go.Figure, height: int) -> None:
     fig.update_layout(
-        height=height, margin=MARGIN, font=FONT, hovermode="x unified",
-        legend={"orientation": "h", "yanchor": "top", "y": -0.08, "x": 0, "font": {"size": 10}},
+        height=height, autosize=True, margin=MARGIN, font=FONT, hovermode="x unified",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 10}},
         plot_bgcolor="white", paper_bgcolor="white", uirevision="keep",
     )
     fig.update_xaxes(gridcolor="#eee", zeroline=False, showline=True, linecolor="#bbb")
