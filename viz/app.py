@@ -235,6 +235,13 @@ def effects_html(snapshot) -> str:
 
 
 @solara.component
+def EffectsDownload(dash: Dashboard):
+    """The effects at the month shown, as CSV (the file is made when clicked)."""
+    solara.FileDownload(dash.effects_csv, filename="effects.csv",
+                        label="Download these effects (CSV)", mime_type="text/csv")
+
+
+@solara.component
 def Effects(dash: Dashboard):
     """The effect of the changes at the current month, judged from the paired replicates."""
     snapshot = dash.snapshot.value
@@ -249,8 +256,7 @@ def Effects(dash: Dashboard):
             "differences). \u201cLarger than chance\u201d: the interval leaves out zero.",
             style={"font-size": "0.85em", "color": "#555"})
         solara.HTML(tag="div", unsafe_innerHTML=effects_html(snapshot))
-        solara.FileDownload(dash.effects_csv, filename=f"effects-month-{snapshot.step}.csv",
-                            label="Download these effects (CSV)", mime_type="text/csv")
+        EffectsDownload(dash)
 
 
 @functools.cache

@@ -232,7 +232,8 @@ class TimeseriesChart:
         for column, run in self.traces:
             mean, low, high = snapshot.band(run, column)
             bx, by = _band_xy(months, low, high)
-            out.append({"x": bx, "y": by})
+            # The same keys as the lines, so the page sends one restyle for the whole figure.
+            out.append({"x": bx, "y": by, "customdata": None})
             out.append({"x": months, "y": mean, "customdata": np.column_stack([low, high])})
         return out
 

@@ -58,7 +58,7 @@ SCENARIO_ENV = "ECOSYSTEM_DASHBOARD_SCENARIO"
 PROJECT_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 """The project's ready scenarios, offered by the picker."""
 
-FRAME_SECONDS = 0.15
+FRAME_SECONDS = 0.25
 """Least time between two published months while playing, so the browser keeps up."""
 
 

@@ -286,7 +286,7 @@ def test_export_buttons_give_the_scenario_and_the_tables(dash, page):
     names = {w.filename for w in page.find(
         solara.components.file_download.FileDownloadWidget).widgets}
     assert names == {"small-whatif.toml", "ecosystem-runs-csv.zip",
-                     "ecosystem-runs-parquet.zip", "effects-month-1.csv"}
+                     "ecosystem-runs-parquet.zip", "effects.csv"}
     saved = ecosystem.load_scenario(__import__("tomllib").loads(dash.scenario_toml()))
     assert saved.ai.data_regime == "replace" and saved.scenario.name == "small-whatif"
     with zipfile.ZipFile(io.BytesIO(dash.export("csv"))) as archive:
