@@ -280,25 +280,46 @@ def figure_widget_class():
 
 
 @solara.component
-def LiveFigure(update: FigureUpdate):
-    """A plotly chart that builds its figure once and then only moves its traces' data."""
+def LiveFigure(update: FigureUpdate, dash: Dashboard | None = None):
+    """A plotly chart that builds its figure once and then only moves its traces' data.
+
+    With ``dash`` the chart is registered so playing waits for the browser to draw it.
+    """
     element = figure_widget_class().element()
     built = solara.use_memo(dict, [])
+
+    def register():
+        widget = solara.get_widget(element)
+        if dash is None:
+            return None
+
+        def answered(change):
+            widget._ecosystem_answered = True
+
+        widget.observe(answered, "_js2py_traceDeltas")
+        dash.charts[id(widget)] = widget
+
+        def forget():
+            dash.charts.pop(id(widget), None)
+            widget.unobserve(answered, "_js2py_traceDeltas")
+
+        return forget
 
     def bring_up_to_date():
         apply(solara.get_widget(element), update, built)
 
+    solara.use_effect(register, [])
     solara.use_effect(bring_up_to_date, [update])
     return element
 
 
 @solara.component
-def Chart(name: str, title: str, caption: str, update: FigureUpdate):
+def Chart(name: str, title: str, caption: str, update: FigureUpdate, dash=None):
     """A titled card holding one chart."""
     with solara.Card(title, margin=0, classes=[f"ecosystem-plot-{name}", "ecosystem-plot"],
                      style={"margin-bottom": "12px"}):
         solara.Text(caption, style={"font-size": "0.85em", "color": "#555"})
-        LiveFigure(update)
+        LiveFigure(update, dash)
 
 
 @solara.component
@@ -313,10 +334,10 @@ def Plots(dash: Dashboard):
         return
     with solara.ColumnsResponsive(12, xlarge=6):
         for panel in PANELS:
-            Chart(panel.name, panel.title, panel.caption, updates[panel.name])
-        Chart("types", TYPES_TITLE, TYPES_CAPTION, updates["types"])
+            Chart(panel.name, panel.title, panel.caption, updates[panel.name], dash)
+        Chart("types", TYPES_TITLE, TYPES_CAPTION, updates["types"], dash)
         with solara.Column(gap="4px"):
-            Chart("network", NETWORK_TITLE, NETWORK_CAPTION, updates["network"])
+            Chart("network", NETWORK_TITLE, NETWORK_CAPTION, updates["network"], dash)
             names = {label: value for value, label in COLOR_LABELS.items()}
             solara.ToggleButtonsSingle(
                 value=COLOR_LABELS[color_by], values=list(names),

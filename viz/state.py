@@ -58,8 +58,11 @@ SCENARIO_ENV = "ECOSYSTEM_DASHBOARD_SCENARIO"
 PROJECT_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 """The project's ready scenarios, offered by the picker."""
 
-FRAME_SECONDS = 0.25
-"""Least time between two published months while playing, so the browser keeps up."""
+FRAME_SECONDS = 0.1
+"""Least time between two published months while playing."""
+
+BROWSER_WAIT = 2.0
+"""Most seconds playing waits for the browser to draw the previous month."""
 
 
 def default_scenario() -> Path:
@@ -129,6 +132,8 @@ class Dashboard:
         self._closed = False
         self._worker: threading.Thread | None = None
         self.runs: RunSet | None = None
+        self.charts: dict[int, Any] = {}
+        """The page's chart widgets: playing waits until the browser has drawn the last month."""
 
         baseline, intervention, _ = build_scenarios(base, self.world.value, self.whatif.value)
         self.scenarios = solara.reactive({"baseline": baseline, "intervention": intervention})
@@ -387,7 +392,22 @@ class Dashboard:
         self.snapshot.set(snapshot)
         self.starting.set(False)
 
+    def browser_busy(self) -> bool:
+        """Whether a browser is still drawing the last month sent to it.
+
+        A chart counts once its browser has answered an update (plotly's widget reports every
+        redraw), so pages without a browser (tests, a closed tab) never hold the runs up.
+        """
+        return any(getattr(chart, "_trace_edit_in_process", False)
+                   and getattr(chart, "_ecosystem_answered", False)
+                   for chart in list(self.charts.values()))
+
     def _advance(self) -> None:
+        # Playing never outruns the browser (at most BROWSER_WAIT seconds): it shows every
+        # month, and a change or a Pause acts on the month the user sees.
+        deadline = time.monotonic() + BROWSER_WAIT
+        while self._play and self.browser_busy() and time.monotonic() < deadline:
+            time.sleep(0.01)
         started = time.monotonic()
         runs = self.runs
         snapshot = runs.advance()
