@@ -419,7 +419,10 @@ def whatif_scenario(
 ) -> Scenario:
     """The intervention scenario renamed and described for saving as a file."""
     name = baseline.scenario.name
-    summary = "; ".join(f"{key} = {value}" for key, value in changes.items()) or "no changes"
+    summary = "; ".join(
+        f"{key} = {value}" if key != LOOP_KEY
+        else f"training loop: {CONTROLS[key].label_of(value)}"
+        for key, value in changes.items()) or "no changes"
     return intervention.with_overrides({
         "scenario.name": f"{name}-whatif" if changes else name,
         "scenario.description": f"Dashboard what-if on {name!r}: {summary}",

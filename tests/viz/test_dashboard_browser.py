@@ -67,6 +67,7 @@ def _skip_without_browser() -> None:
     pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
     from viz import frontend
 
+    frontend.install_plotly_bundle()  # from the installed plotly, as the dashboard does
     absent = frontend.missing()
     if absent and not _cdn_reachable():
         pytest.skip(f"Solara's browser files {absent} are not cached and cdn.jsdelivr.net is "
