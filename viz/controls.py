@@ -18,8 +18,10 @@ from typing import Any, Literal
 
 from ecosystem import Scenario, ScenarioError, load_scenario
 
-DASHBOARD_MAX_HUMANS = 10_000
-"""Most people the dashboard simulates: a step of both runs and the redraw stay near 0.5 s."""
+DASHBOARD_MAX_HUMANS = 1_000_000
+"""Most people the dashboard simulates per run (larger populations run fewer replicates)."""
+
+MAX_REPLICATES = 20
 
 Kind = Literal["choice", "share", "float", "int", "optional_int"]
 
@@ -61,6 +63,40 @@ class Control:
         """The scenario value of a ``choice`` label."""
         return next((v for v, name in self.choices if name == label), label)
 
+    def to_text(self, value: Any) -> str:
+        """A widget value as a number field shows it (never "None")."""
+        if value is None or (self.kind == "optional_int" and value == self.empty):
+            return self.empty
+        return str(value)
+
+    def parse(self, text: str) -> Any:
+        """The widget value of what was typed in a number field.
+
+        Raises
+        ------
+        ValueError
+            With a message naming the control in words and what it takes.
+        """
+        cleaned = str(text).strip().replace(",", "").replace("_", "")
+        if self.kind == "optional_int" and cleaned.lower() in ("", self.empty):
+            return None
+        what = "a number such as 0.5" if self.kind == "float" else "a whole number"
+        if self.kind == "optional_int":
+            what += f", or leave it empty for {self.empty}"
+        try:
+            if self.kind == "float":
+                value = float(cleaned)
+                if value != value or value in (float("inf"), float("-inf")):
+                    raise ValueError
+                return value
+            number = float(cleaned)
+            if not number.is_integer():
+                raise ValueError
+            return int(number)
+        except (ValueError, OverflowError):
+            shown = str(text).strip() or "nothing"
+            raise ValueError(f"{self.label}: “{shown}” is not a number; type {what}.") from None
+
     def to_widget(self, value: Any) -> Any:
         """A scenario value as the widget holds it."""
         if self.kind == "optional_int" and value == self.empty:
@@ -86,8 +122,9 @@ WORLD: tuple[Control, ...] = (
     Control(
         "population.humans", "People",
         "How many people live on the social network, reading, posting and talking. 0 gives a "
-        f"pure retraining chain (only content farms upload). The dashboard runs at most "
-        f"{DASHBOARD_MAX_HUMANS:,}; simulate more with `ecosystem run`.",
+        f"pure retraining chain (only content farms upload). The dashboard runs up to "
+        f"{DASHBOARD_MAX_HUMANS:,} (fewer replicates above 200,000); simulate more with "
+        "`ecosystem run`.",
         "int",
     ),
     Control(
@@ -113,14 +150,19 @@ WORLD: tuple[Control, ...] = (
 WHATIF: tuple[Control, ...] = (
     Control(
         "ai.data_regime", "What the lab trains on",
-        "Model collapse comes from training on the previous model's output. Replacing the "
-        "data each generation collapses diversity; accumulating everything ever uploaded "
-        "keeps the original human data in the mix and bounds the damage.",
+        "The training loops of the model-collapse papers. Replacing the data each generation "
+        "(fully synthetic) collapses diversity; accumulating everything ever uploaded keeps the "
+        "original human data in the mix and bounds the damage; a fixed-size sample of "
+        "everything sits between; reusing the original human corpus beside the newest "
+        "uploads, or adding freshly collected human writing every generation, anchors the "
+        "model to real data.",
         "choice",
         (
             ("replace", "Only the newest uploads (replace)"),
             ("accumulate", "Everything ever uploaded (accumulate)"),
             ("accumulate-subsample", "A fixed-size sample of everything (accumulate-subsample)"),
+            ("fixed-real", "The original human corpus + the newest uploads"),
+            ("fresh-real", "Fresh human writing + the newest uploads"),
             ("window", "Only the last few months (window)"),
         ),
     ),
@@ -194,13 +236,93 @@ WHATIF: tuple[Control, ...] = (
     ),
 )
 
-CONTROLS: dict[str, Control] = {c.key: c for c in WORLD + WHATIF}
-"""Every control by its dotted key."""
+REPLICATES = Control(
+    "replicates", "Replicates per side",
+    "How many times each side runs, with different luck (seeds) but the same luck on both "
+    "sides (paired seeds). Lines are the mean over replicates, bands ± 2 standard errors; the "
+    "effects table judges each gap from the paired differences. More replicates: narrower "
+    f"bands, slower steps. 1 to {MAX_REPLICATES}; large populations run fewer.",
+    "int",
+)
+
+CONTROLS: dict[str, Control] = {c.key: c for c in (*WORLD, *WHATIF, REPLICATES)}
+"""Every control by its dotted key (``replicates`` is the page's own, not a scenario key)."""
+
+
+def check_replicates(value: Any) -> int:
+    """The replicates per side, or a :class:`ScenarioError` naming the control.
+
+    Raises
+    ------
+    ScenarioError
+        If ``value`` is not a whole number from 1 to :data:`MAX_REPLICATES`.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not (
+            1 <= value <= MAX_REPLICATES):
+        raise ScenarioError(f"{REPLICATES.label}: must be a whole number from 1 to "
+                            f"{MAX_REPLICATES} (got {value})")
+    return value
+
+
+LOOP_KEY = "ai.data_regime"
+"""The control that picks the lab's training loop (several scenario keys at once)."""
+
+
+def _sizes(scenario: Scenario) -> tuple[int, int]:
+    """N, the original human corpus, and n, the documents a loop takes from the web."""
+    originals = scenario.content.initial_docs
+    docs = scenario.ai.training_docs
+    return originals, originals if docs == "all" else int(docs)
+
+
+def loop_of(scenario: Scenario) -> str:
+    """The training loop a scenario runs (a value of the "What the lab trains on" control)."""
+    regime = scenario.ai.data_regime
+    if scenario.interventions.fresh_human_docs > 0:
+        return "fresh-real"
+    docs = scenario.ai.training_docs
+    reserve = scenario.interventions.human_data_reserve
+    if (regime == "replace" and docs != "all" and reserve > 0
+            and round(reserve * docs) == scenario.content.initial_docs):
+        return "fixed-real"
+    return regime
+
+
+def loop_overrides(loop: str, baseline: Scenario, reserve: float) -> dict[str, Any]:
+    """The scenario keys of a training loop, sized from the baseline.
+
+    With N the original human documents and n the baseline's training-set size (N when it
+    trains on everything):
+
+    * ``replace``: the n newest uploads; ``accumulate``: everything ever uploaded;
+      ``accumulate-subsample``: n drawn from everything; ``window``: the last months;
+    * ``fixed-real``: all N originals every generation plus n newest uploads (training sets of
+      N + n with a reserve of N / (N + n): Seddik et al. Thm 2, Bertrand et al.);
+    * ``fresh-real``: n newest uploads of which half are replaced by newly collected human
+      documents each generation (Alemohammad et al.'s fresh-data loop), beside any reserve.
+    """
+    originals, n = _sizes(baseline)
+    fresh = 0
+    if loop == "accumulate":
+        keys = {"ai.data_regime": "accumulate", "ai.training_docs": "all"}
+    elif loop == "fixed-real":
+        total = originals + n
+        keys = {"ai.data_regime": "replace", "ai.training_docs": total,
+                "interventions.human_data_reserve": originals / total}
+    elif loop == "fresh-real":
+        reserved = round(reserve * n)
+        fresh = max(1, min(n // 2, n - reserved))
+        keys = {"ai.data_regime": "replace", "ai.training_docs": n}
+    else:
+        keys = {"ai.data_regime": loop, "ai.training_docs": n}
+    keys["interventions.fresh_human_docs"] = fresh
+    return keys
 
 
 def values_of(scenario: Scenario, controls: tuple[Control, ...]) -> dict[str, Any]:
     """The scenario's value for each control, as the widgets hold them."""
-    return {c.key: c.to_widget(scenario.get(c.key)) for c in controls}
+    return {c.key: loop_of(scenario) if c.key == LOOP_KEY else c.to_widget(scenario.get(c.key))
+            for c in controls}
 
 
 def _explain(error: ScenarioError) -> list[str]:
@@ -239,13 +361,22 @@ def build_scenarios(
         One message per bad setting, each starting with the control's label and naming the
         scenario key and the allowed values.
     """
+    problems = []
     people = world.get("population.humans")
     if isinstance(people, int) and people > DASHBOARD_MAX_HUMANS:
-        raise ScenarioError(
+        problems.append(
             f"{CONTROLS['population.humans'].label} — population.humans: the dashboard runs at "
-            f"most {DASHBOARD_MAX_HUMANS:,} people so that it steps smoothly (got {people:,}); "
-            "simulate larger populations with `ecosystem run`"
+            f"most {DASHBOARD_MAX_HUMANS:,} people (got {people:,}); simulate larger "
+            "populations with `ecosystem run`"
         )
+    months = world.get("scenario.steps")
+    if isinstance(months, int) and months < 1:
+        problems.append(
+            f"{CONTROLS['scenario.steps'].label} — scenario.steps: the dashboard needs at "
+            f"least 1 month to play (got {months}); type a whole number from 1 up"
+        )
+    if problems:
+        raise ScenarioError(problems)
     try:
         baseline = base.with_overrides(
             {key: CONTROLS[key].to_scenario(value) for key, value in world.items()}
@@ -255,17 +386,15 @@ def build_scenarios(
     changes = {}
     for key, value in whatif.items():
         value = CONTROLS[key].to_scenario(value)
-        if value != baseline.get(key):
+        before = loop_of(baseline) if key == LOOP_KEY else baseline.get(key)
+        if value != before:
             changes[key] = value
-    overrides = dict(changes)
-    if overrides.get("ai.data_regime") == "accumulate-subsample" and (
-        baseline.ai.training_docs == "all"
-    ):
-        # A fixed-size sample needs a size; the original human corpus's is the natural one.
-        overrides["ai.training_docs"] = baseline.content.initial_docs
-    if overrides.get("ai.data_regime") == "accumulate":
-        # accumulating trains on everything ever uploaded: no fixed size
-        overrides["ai.training_docs"] = "all"
+    overrides = {key: value for key, value in changes.items() if key != LOOP_KEY}
+    if LOOP_KEY in changes:
+        # A loop sets several keys; it wins over the reserve slider where it fixes the reserve.
+        reserve = overrides.get("interventions.human_data_reserve",
+                                baseline.interventions.human_data_reserve)
+        overrides.update(loop_overrides(changes[LOOP_KEY], baseline, reserve))
     try:
         intervention = baseline.with_overrides(overrides)
     except ScenarioError as exc:
@@ -290,7 +419,10 @@ def whatif_scenario(
 ) -> Scenario:
     """The intervention scenario renamed and described for saving as a file."""
     name = baseline.scenario.name
-    summary = "; ".join(f"{key} = {value}" for key, value in changes.items()) or "no changes"
+    summary = "; ".join(
+        f"{key} = {value}" if key != LOOP_KEY
+        else f"training loop: {CONTROLS[key].label_of(value)}"
+        for key, value in changes.items()) or "no changes"
     return intervention.with_overrides({
         "scenario.name": f"{name}-whatif" if changes else name,
         "scenario.description": f"Dashboard what-if on {name!r}: {summary}",
@@ -317,9 +449,8 @@ def open_scenario(path: str | Path) -> tuple[Scenario, list[str]]:
     if asked > DASHBOARD_MAX_HUMANS:
         scenario = scenario.with_overrides({"population.humans": DASHBOARD_MAX_HUMANS})
         notes.append(
-            f"{Path(path).name} asks for {asked:,} people; the dashboard runs "
-            f"{DASHBOARD_MAX_HUMANS:,} so that it steps smoothly. Simulate the full size with "
-            f"`ecosystem run {path}`."
+            f"{Path(path).name} asks for {asked:,} people; the dashboard runs at most "
+            f"{DASHBOARD_MAX_HUMANS:,}. Simulate the full size with `ecosystem run {path}`."
         )
     return scenario, notes
 

@@ -10,6 +10,13 @@ often reachable where the CDN is not):
     python -m viz.frontend --check    # list what is missing; exit status 1 if anything is
 
 The packages are read from Solara's own page template, so they follow Solara's versions.
+
+The charts are plotly's widget, whose browser code (about 5 MB) comes with the installed
+``plotly`` package. Sent inline, every chart would carry its own copy over the page's socket;
+instead :func:`install_plotly_bundle` puts one copy in the same cache (from the installed
+package, no download) and each chart loads it by address (:data:`PLOTLY_LOADER`), so the
+browser fetches and compiles it once. Both ``python -m viz.frontend`` and the dashboard's
+start-up install it.
 """
 
 from __future__ import annotations
@@ -53,10 +60,85 @@ def required_packages() -> list[str]:
 
 
 def missing(cache: Path | None = None) -> list[str]:
-    """Required packages with no files in the cache."""
+    """Required packages with no files in the cache (the plotly bundle included)."""
     cache = cache_dir() if cache is None else cache
-    return [spec for spec in required_packages()
-            if not (cache / spec).is_dir() or not any((cache / spec).iterdir())]
+    absent = [spec for spec in required_packages()
+              if not (cache / spec).is_dir() or not any((cache / spec).iterdir())]
+    if not _bundle_current(cache):
+        absent.append(plotly_bundle_spec())
+    return absent
+
+
+def plotly_bundle_spec() -> str:
+    """The cache folder of plotly's widget code, named after the installed plotly."""
+    import plotly
+
+    return f"ecosystem-plotly-widget@{plotly.__version__}"
+
+
+def _plotly_source() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
+
+
+def _bundle_current(cache: Path) -> bool:
+    target = cache / plotly_bundle_spec() / "widgetbundle.js"
+    try:
+        return target.stat().st_size == _plotly_source().stat().st_size
+    except OSError:
+        return False
+
+
+def install_plotly_bundle(cache: Path | None = None) -> bool:
+    """Copy plotly's widget code into the cache (once); False if the cache is not writable."""
+    try:
+        cache = cache_dir() if cache is None else cache
+        if _bundle_current(cache):
+            return True
+        folder = _ensure(cache / plotly_bundle_spec())
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as part:
+            part.write(_plotly_source().read_bytes())
+        Path(part.name).replace(folder / "widgetbundle.js")
+        return True
+    except OSError:
+        return False
+
+
+def plotly_loader() -> str:
+    """The ES module each chart is given: it imports the cached plotly code by address.
+
+    It also follows the chart's box: plotly draws a widget 700 px wide when it is created
+    before its card has a size, and resizes responsive charts only when the window does. The
+    chart's element takes its card's width (``contain: inline-size``, so the drawing cannot
+    widen the page) and a ``ResizeObserver`` on it tells plotly when that width changes.
+    """
+    path = f"/{plotly_bundle_spec()}/widgetbundle.js"
+    return (
+        "const cdn = (window.solara && window.solara.cdn) || '/_solara/cdn';\n"
+        f"const mod = await import(new URL(cdn + '{path}', window.location.href).href);\n"
+        "const make = typeof mod.default === 'function' ? mod.default : () => mod.default;\n"
+        "export default () => {\n"
+        "  const widget = make();\n"
+        "  async function render(context) {\n"
+        "  // The card decides the chart's width, never the chart the card's.\n"
+        "  context.el.style.contain = 'inline-size';\n"
+        "  context.el.style.width = '100%';\n"
+        "  const cleanup = await widget.render(context);\n"
+        "  let last = 0, timer = null;\n"
+        "  const observer = new ResizeObserver((entries) => {\n"
+        "    const width = Math.round(entries[0].contentRect.width);\n"
+        "    if (width === last || width === 0) return;\n"
+        "    last = width;\n"
+        "    clearTimeout(timer);\n"
+        "    timer = setTimeout(() => window.dispatchEvent(new Event('resize')), 50);\n"
+        "  });\n"
+        "  observer.observe(context.el);\n"
+        "  return () => { observer.disconnect(); if (typeof cleanup === 'function') cleanup(); };\n"
+        "  }\n"
+        "  return { ...widget, render };\n"
+        "};\n"
+    )
 
 
 def fetch(specs: list[str], cache: Path | None = None, npm: str = "npm") -> None:
@@ -131,6 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cache = args.cache_dir or cache_dir()
     absent = missing(cache)
+    if not args.check and plotly_bundle_spec() in absent:
+        if not install_plotly_bundle(cache):
+            print(f"error: cannot write plotly's widget code into {cache}", file=sys.stderr)
+            return 1
+        print(f"copied plotly's widget code into {cache / plotly_bundle_spec()}")
+        absent = missing(cache)
     if args.check or not absent:
         print("\n".join(absent) if absent else f"all of Solara's browser files are in {cache}")
         return 1 if absent else 0

@@ -1,37 +1,38 @@
-"""Matplotlib figures of a :class:`~viz.runs.Snapshot`: baseline and intervention on shared axes.
+"""Plotly figures of a :class:`~viz.runs.Snapshot`: both sides, mean and band, on shared axes.
 
-Every time-series panel draws each measure twice in one colour: dashed for the baseline (the
-scenario as picked), solid for the intervention (with the page's changes), so the effect of a
-policy is the gap between a dashed and a solid line.
+Every time-series panel draws each measure in one colour per side pair: a dashed line for the
+baseline (the scenario as picked) and a solid line for the intervention (with the page's
+changes), each the mean over the replicates, with a shaded band of ± 2 standard errors of that
+mean. Hovering a month shows every line's value and band.
 
-A :class:`FigureSet` builds the figures once per pair of runs and afterwards only moves their
-lines and recolours their dots: building axes costs about as much as drawing them, so updating
-in place halves the redraw time of a step. Figures are :class:`matplotlib.figure.Figure` objects
-(no pyplot), so sessions and threads share no global figure state.
+A :class:`FigureSet` turns a snapshot into one :class:`FigureUpdate` per figure: a ``key`` that
+says what the figure is drawn on (its traces and axes), a ``build`` function for a new figure,
+and the new data of each trace. The page builds a figure only when its key changes and
+otherwise moves the existing traces to the new data (``viz.app.LiveFigure``), so a step sends
+the numbers, not a new picture.
 """
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-import polars as pl
-from matplotlib.collections import LineCollection
-from matplotlib.colors import Normalize
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
-from viz.runs import RUNS, Snapshot
+from viz.runs import BAND_NAME, RUN_LABELS, RUNS, Snapshot
 
-RUN_LABELS = {"baseline": "scenario as picked", "intervention": "with your changes"}
-RUN_STYLE = {
-    "baseline": {"linestyle": (0, (4, 2)), "linewidth": 1.4, "alpha": 0.75},
-    "intervention": {"linestyle": "-", "linewidth": 2.2, "alpha": 1.0},
-}
 COLOURS = ("#1f6fb4", "#d9480f", "#2b8a3e", "#7048e8")
-WIDTH, HEIGHT, DPI = 5.6, 2.5, 100
+RUN_DASH = {"baseline": "dash", "intervention": "solid"}
+RUN_WIDTH = {"baseline": 1.6, "intervention": 2.4}
+RUN_BAND_ALPHA = {"baseline": 0.10, "intervention": 0.20}
+ROW_HEIGHT = 150
+"""Pixels per row of axes."""
+MARGIN = {"l": 56, "r": 12, "t": 10, "b": 10}
+FONT = {"size": 11}
+CONFIG = {"displaylogo": False, "responsive": True}
 
 
 @dataclass(frozen=True)
@@ -105,98 +106,142 @@ NETWORK_TITLE = "The social network (a sample of people)"
 NETWORK_CAPTION = "Each dot is a person, lines are who hears whom; ringed dots use AI."
 
 
-def _series(snapshot: Snapshot) -> dict[str, pl.DataFrame]:
-    parts = snapshot.timeseries.partition_by("run", as_dict=True, maintain_order=True)
-    return {key[0]: frame for key, frame in parts.items()}
+TYPES_TITLE = "Styles the AI writes vs. the original culture"
+TYPES_CAPTION = (
+    "Probability of each style, commonest first. Grey: the original human culture; lines: the "
+    "current AI of each side (mean over replicates). Rare styles on the right are the first "
+    "to be cut."
+)
+NETWORK_TITLE = "The social network (a sample of people)"
+NETWORK_CAPTION = ("Each dot is a person of the first replicate, lines are who hears whom; "
+                   "ringed dots use AI.")
 
-
-def _new_figure(columns: int = 1, height: float = HEIGHT):
-    fig = Figure(figsize=(WIDTH, height), dpi=DPI)
-    axes = np.atleast_1d(fig.subplots(1, columns))
-    # Fixed margins: matplotlib's automatic layouts redraw the figure several times.
-    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.2, top=0.86, wspace=0.55)
-    return fig, axes
-
-
-def _style_axes(ax, ylabel: str, ticks: int = 6) -> None:
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=ticks, integer=True))
-    ax.set_ylabel(ylabel, fontsize=9)
-    ax.set_xlabel("month", fontsize=9)
-    ax.tick_params(labelsize=8)
-    ax.grid(alpha=0.25)
-
-
-def _legend(fig: Figure, measures: list[tuple[str, str]]) -> None:
-    """One row above the axes: the colour of each measure, then the line style of each run."""
-    handles = [Line2D([], [], color=colour, linewidth=2.2) for colour, _ in measures]
-    handles += [Line2D([], [], color="#444", **RUN_STYLE[run]) for run in RUNS]
-    labels = [label for _, label in measures] + [RUN_LABELS[run] for run in RUNS]
-    fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.0, 1.0), fontsize=8,
-               frameon=False, ncol=len(labels), handlelength=2.2, columnspacing=0.9,
-               handletextpad=0.4)
-
-
-_FREE_AXES = {"quality (0–100)": 5.0}
-"""Axes scaled to their data rather than from zero, with their least half-height."""
+_FROM_ZERO_EXCEPT = {"quality (0–100)"}
+"""Axes scaled to their data; the others start at zero, so chance wiggles do not look like
+collapse and a fall looks like one."""
 
 _PEOPLE_COLUMNS = {"gpt_rate_users", "gpt_rate_nonusers", "neutral_share_users",
                    "neutral_share_nonusers", "stance_std"}
 
 
-class TimeseriesPlot:
-    """A panel's measures over the steps, both runs on the same axes."""
+@dataclass(frozen=True, eq=False)
+class FigureUpdate:
+    """One figure's new state: what it is drawn on, how to build it, and its traces' data.
 
-    def __init__(self, panel: Panel, total_steps: int):
+    Attributes
+    ----------
+    name : str
+    key : tuple
+        Equal keys mean the same traces and axes: the page only moves the data.
+    build : callable
+        Returns a new :class:`plotly.graph_objects.Figure` with the data.
+    data : list of dict
+        Per trace, in order: the properties that change with the data (``x``, ``y``, ...).
+    layout : dict
+        Layout properties that change with the data (may be empty).
+
+    Two updates are equal only if they are the same object: each snapshot's update is new
+    data for the page to send.
+    """
+
+    name: str
+    key: tuple = field(repr=False)
+    build: Callable[[], go.Figure] = field(repr=False)
+    data: list[dict[str, Any]] = field(repr=False)
+    layout: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def figure(self) -> go.Figure:
+        """The complete figure (built, then given the data)."""
+        fig = self.build()
+        for trace, patch in zip(fig.data, self.data, strict=True):
+            trace.update({key: _jsonable(value) for key, value in patch.items()})
+        if self.layout:
+            fig.update_layout(self.layout)
+        return fig
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    r, g, b = (int(colour[i: i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _base_layout(fig: go.Figure, height: int) -> None:
+    fig.update_layout(
+        height=height, autosize=True, margin=MARGIN, font=FONT, hovermode="x unified",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 10}},
+        plot_bgcolor="white", paper_bgcolor="white", uirevision="keep",
+    )
+    fig.update_xaxes(gridcolor="#eee", zeroline=False, showline=True, linecolor="#bbb")
+    fig.update_yaxes(gridcolor="#eee", zeroline=False, showline=True, linecolor="#bbb")
+
+
+def _band_xy(months: np.ndarray, low: np.ndarray, high: np.ndarray):
+    """A closed outline of the band over the months where it is defined."""
+    keep = np.isfinite(low) & np.isfinite(high)
+    x, lo, hi = months[keep], low[keep], high[keep]
+    return np.concatenate([x, x[::-1]]), np.concatenate([hi, lo[::-1]])
+
+
+class TimeseriesChart:
+    """A panel's measures over the months: per side, the mean line and its band."""
+
+    def __init__(self, panel: Panel):
         self.panel = panel
-        self.figure, axes = _new_figure(len(panel.axes))
-        self.lines: list[tuple[object, str, str, object]] = []
-        self.empty = []
-        measures = []
-        for ax, (ylabel, columns) in zip(axes, panel.axes, strict=True):
-            for colour, (column, label) in zip(COLOURS, columns, strict=False):
-                if len(columns) > 1:
-                    measures.append((colour, label))
+        self.traces: list[tuple[str, str]] = []  # (column, run), band then line, per trace pair
+        for _, columns in panel.axes:
+            for column, _ in columns:
                 for run in RUNS:
-                    (line,) = ax.plot([], [], color=colour, **RUN_STYLE[run])
-                    self.lines.append((ax, column, run, line))
-            people = columns[0][0] in _PEOPLE_COLUMNS
-            self.empty.append((ax, ax.text(
-                0.5, 0.5, "no people in this scenario" if people else "nothing to measure yet",
-                ha="center", va="center", transform=ax.transAxes, fontsize=8, color="#777",
-                visible=False)))
-            ax.set_xlim(0, max(total_steps, 1))
-            _style_axes(ax, ylabel, ticks=6 if len(panel.axes) == 1 else 3)
-        _legend(self.figure, measures)
+                    self.traces.append((column, run))
 
-    def set_total_steps(self, total_steps: int) -> None:
-        """Span the x axes over a run's length."""
-        for ax, _ in self.empty:
-            ax.set_xlim(0, max(total_steps, 1))
+    def key(self, snapshot: Snapshot) -> tuple:
+        """What the figure is drawn on: the panel and the run's length."""
+        return ("timeseries", self.panel.name, snapshot.total_steps)
 
-    def update(self, snapshot: Snapshot) -> None:
-        """Move the lines to the snapshot's data."""
-        series = _series(snapshot)
-        drawn = dict.fromkeys((ax for ax, _ in self.empty), False)
-        for ax, column, run, line in self.lines:
-            frame = series.get(run)
-            if frame is None:
-                line.set_data([], [])
-                continue
-            values = frame[column].to_numpy().astype(float)  # nulls become NaN: gaps
-            line.set_data(frame["step"].to_numpy(), values)
-            drawn[ax] = drawn[ax] or bool(np.isfinite(values).any())
-        for (ax, text), (ylabel, _) in zip(self.empty, self.panel.axes, strict=True):
-            text.set_visible(not drawn[ax])
-            ax.relim()
-            ax.autoscale_view(scalex=False)
-            low, high = ax.get_ylim()
-            if ylabel in _FREE_AXES:
-                # At least a few points tall, so sampling noise does not look like a trend.
-                middle, half = (low + high) / 2, max((high - low) / 2, _FREE_AXES[ylabel])
-                ax.set_ylim(middle - half, middle + half, auto=True)
-            else:
-                # From zero, so chance wiggles do not look like collapse and a fall looks like one.
-                ax.set_ylim(0.0, high if high > 0 else 1.0, auto=True)
+    def build(self, total_steps: int) -> go.Figure:
+        """A new figure with every trace, empty."""
+        panel = self.panel
+        rows = len(panel.axes)
+        fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.06)
+        for row, (ylabel, columns) in enumerate(panel.axes, start=1):
+            for colour, (_column, label) in zip(COLOURS, columns, strict=False):
+                for run in RUNS:
+                    name = f"{label} · {RUN_LABELS[run]}"
+                    fig.add_trace(go.Scatter(
+                        x=[], y=[], mode="lines", fill="toself", line={"width": 0},
+                        fillcolor=_rgba(colour, RUN_BAND_ALPHA[run]), hoverinfo="skip",
+                        showlegend=False, legendgroup=name, name=f"{name} band",
+                    ), row=row, col=1)
+                    fig.add_trace(go.Scatter(
+                        x=[], y=[], mode="lines", name=name, legendgroup=name,
+                        line={"color": colour, "dash": RUN_DASH[run], "width": RUN_WIDTH[run]},
+                        hovertemplate=(f"{name}: %{{y:.3~g}} ({BAND_NAME} "
+                                       "%{customdata[0]:.3~g} – %{customdata[1]:.3~g})"
+                                       "<extra></extra>"),
+                    ), row=row, col=1)
+            fig.update_yaxes(title_text=ylabel, title_font={"size": 10}, row=row, col=1,
+                             rangemode="normal" if ylabel in _FROM_ZERO_EXCEPT else "tozero")
+        fig.update_xaxes(range=[0, max(total_steps, 1)])
+        fig.update_xaxes(title_text="month", title_font={"size": 10}, row=rows, col=1)
+        _base_layout(fig, ROW_HEIGHT * rows + 90)
+        return fig
+
+    def data(self, snapshot: Snapshot) -> list[dict[str, Any]]:
+        """Per trace, in order: band outline, then mean line with its band as hover data."""
+        months = np.arange(snapshot.step + 1)
+        out = []
+        for column, run in self.traces:
+            mean, low, high = snapshot.band(run, column)
+            bx, by = _band_xy(months, low, high)
+            # The same keys as the lines, so the page sends one restyle for the whole figure.
+            out.append({"x": bx, "y": by, "customdata": None})
+            out.append({"x": months, "y": mean, "customdata": np.column_stack([low, high])})
+        return out
+
+    def update(self, snapshot: Snapshot) -> FigureUpdate:
+        """The figure's update for a snapshot."""
+        total = snapshot.total_steps
+        return FigureUpdate(self.panel.name, self.key(snapshot), lambda: self.build(total),
+                            self.data(snapshot))
 
 
 def _held_inventions(snapshot: Snapshot) -> np.ndarray:
@@ -209,171 +254,200 @@ def _held_inventions(snapshot: Snapshot) -> np.ndarray:
     return original + np.flatnonzero(held)
 
 
-class TypesPlot:
+class TypesChart:
     """The current models' style distributions against the original human culture.
 
     Styles people invented during the run are shown only while a model can write them: most
     never reach a model, and drawing each would squeeze the original culture out of view.
     """
 
-    def __init__(self, snapshot: Snapshot):
-        self.figure, (ax,) = _new_figure()
-        self.figure.subplots_adjust(bottom=0.2, top=0.95)
-        culture = self.culture = snapshot.culture
-        self.inventions = _held_inventions(snapshot)
+    name = "types"
+
+    def _order(self, snapshot: Snapshot) -> tuple[np.ndarray, np.ndarray]:
+        culture = snapshot.culture
         order = np.argsort(-culture, kind="stable")
-        self.order = np.concatenate([order, self.inventions])
-        self.width = self.order.size
-        x = np.arange(1, self.width + 1)
-        heights = np.zeros(self.width)
-        heights[: culture.size] = culture[order]
-        self.bars = ax.bar(x, heights, width=1.0, color="#ced4da", label="original culture")
-        tail = culture < np.median(culture)
-        if tail.any():
-            first = int(np.flatnonzero(tail[order])[0]) + 1
-            ax.axvspan(first - 0.5, culture.size + 0.5, color="#fff3bf", alpha=0.6, zorder=0)
-            ax.text(first, 0.97, " rare styles", fontsize=8, color="#8d6e00", va="top",
-                    transform=ax.get_xaxis_transform())
-        if self.inventions.size:
-            ax.axvspan(culture.size + 0.5, self.width + 0.5, color="#e7f5ff", zorder=0)
-        self.lines = {}
-        for run, colour in zip(RUNS, ("#495057", "#d9480f"), strict=True):
-            (self.lines[run],) = ax.step(x, np.zeros(self.width), where="mid", color=colour,
-                                         label=f"AI, {RUN_LABELS[run]}", **RUN_STYLE[run])
-        ax.set_xlim(0.5, self.width + 0.5)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("style, commonest first" + (" (blue: invented by people)"
-                                                  if self.inventions.size else ""), fontsize=9)
-        ax.set_ylabel("probability", fontsize=9)
-        ax.tick_params(labelsize=8)
-        ax.legend(fontsize=8, frameon=False, loc="upper right")
-        self.ax = ax
+        inventions = _held_inventions(snapshot)
+        return np.concatenate([order, inventions]), inventions
 
-    def fits(self, snapshot: Snapshot) -> bool:
-        """Whether the figure shows the snapshot's culture and exactly its held inventions."""
-        return np.array_equal(self.culture, snapshot.culture) and np.array_equal(
-            self.inventions, _held_inventions(snapshot))
+    def update(self, snapshot: Snapshot) -> FigureUpdate:
+        """The figure's update for a snapshot."""
+        order, inventions = self._order(snapshot)
+        culture = snapshot.culture.copy()
+        key = ("types", culture.tobytes(), inventions.tobytes())
+        width = order.size
+        x = np.arange(1, width + 1)
 
-    def update(self, snapshot: Snapshot) -> None:
-        """Redraw the models' probabilities."""
-        for run, line in self.lines.items():
+        def build() -> go.Figure:
+            heights = np.zeros(width)
+            heights[: culture.size] = culture[np.argsort(-culture, kind="stable")]
+            fig = go.Figure()
+            fig.add_trace(go.Bar(x=x, y=heights, marker_color="#ced4da", name="original culture",
+                                 hovertemplate="style %{x}: %{y:.3f}<extra>culture</extra>"))
+            for run, colour in zip(RUNS, ("#495057", "#d9480f"), strict=True):
+                fig.add_trace(go.Scatter(
+                    x=x, y=np.zeros(width), mode="lines", line_shape="hvh",
+                    name=f"AI, {RUN_LABELS[run]}",
+                    line={"color": colour, "dash": RUN_DASH[run], "width": RUN_WIDTH[run]},
+                    hovertemplate=f"AI, {RUN_LABELS[run]}: %{{y:.3f}}<extra></extra>"))
+            tail = culture < np.median(culture)
+            if tail.any():
+                first = int(np.flatnonzero(tail[np.argsort(-culture, kind="stable")])[0]) + 1
+                fig.add_vrect(x0=first - 0.5, x1=culture.size + 0.5, fillcolor="#fff3bf",
+                              opacity=0.6, line_width=0, layer="below",
+                              annotation_text="rare styles", annotation_position="top left",
+                              annotation_font={"size": 10, "color": "#8d6e00"})
+            if inventions.size:
+                fig.add_vrect(x0=culture.size + 0.5, x1=width + 0.5, fillcolor="#e7f5ff",
+                              line_width=0, layer="below")
+            fig.update_xaxes(range=[0.5, width + 0.5], title_text="style, commonest first"
+                             + (" (blue: invented by people)" if inventions.size else ""),
+                             title_font={"size": 10})
+            fig.update_yaxes(title_text="probability", title_font={"size": 10},
+                             rangemode="tozero")
+            _base_layout(fig, 300)
+            fig.update_layout(hovermode="x unified", bargap=0)
+            return fig
+
+        data = [{}]
+        for run in RUNS:
             own = snapshot.type_probs[run]
-            probs = np.zeros(max(own.size, int(self.order.max(initial=0)) + 1))
+            probs = np.zeros(max(own.size, int(order.max(initial=0)) + 1))
             probs[: own.size] = own
-            line.set_ydata(probs[self.order])
-        self.ax.relim()
-        self.ax.autoscale_view(scalex=False)
+            data.append({"y": probs[order]})
+        return FigureUpdate(self.name, key, build, data)
 
 
 COLOR_BY = {
-    "gpt_rate": ("marker words per 1,000", "magma_r"),
-    "stance": ("stance (−1 … 1)", "coolwarm"),
+    "gpt_rate": ("marker words per 1,000", "Magma_r"),
+    "stance": ("stance (−1 … 1)", "RdBu_r"),
 }
 
 
-class NetworkPlot:
-    """The sampled people of both runs side by side, coloured by marker words or stance."""
+class NetworkChart:
+    """The sampled people of both sides side by side, coloured by marker words or stance."""
 
-    def __init__(self, snapshot: Snapshot, color_by: str = "gpt_rate"):
+    name = "network"
+
+    def update(self, snapshot: Snapshot, color_by: str = "gpt_rate") -> FigureUpdate:
+        """The figure's update for a snapshot."""
         if color_by not in COLOR_BY:
             raise ValueError(f"color_by must be one of {sorted(COLOR_BY)}, got {color_by!r}")
-        self.color_by = color_by
-        self.figure, axes = _new_figure(2, HEIGHT + 0.4)
-        self.figure.subplots_adjust(left=0.01, right=0.86, bottom=0.02, top=0.9, wspace=0.05)
-        label, cmap = COLOR_BY[color_by]
-        self.norm = Normalize(-1.0, 1.0) if color_by == "stance" else Normalize(0.0, 1.0)
-        self.dots = {}
-        self.drawn = dict(snapshot.network)
-        for ax, run in zip(axes, RUNS, strict=True):
-            ax.set_axis_off()
-            ax.set_title(RUN_LABELS[run], fontsize=9)
-            view = snapshot.network.get(run)
-            if view is None:
-                ax.text(0.5, 0.5, "no people in this scenario", ha="center", va="center",
-                        transform=ax.transAxes, fontsize=8, color="#777")
-                continue
-            if view.edges.size:
-                ax.add_collection(LineCollection(view.positions[view.edges], colors="#adb5bd",
-                                                 linewidths=0.4, alpha=0.6, zorder=1))
-            self.dots[run] = ax.scatter(
-                view.positions[:, 0], view.positions[:, 1], c=getattr(view, color_by),
-                cmap=cmap, norm=self.norm, s=14, edgecolors="#212529", zorder=2,
-                linewidths=np.where(view.ai_user, 0.9, 0.0))
-            pad = 0.05
-            ax.set_xlim(view.positions[:, 0].min() - pad, view.positions[:, 0].max() + pad)
-            ax.set_ylim(view.positions[:, 1].min() - pad, view.positions[:, 1].max() + pad)
-        if self.dots:
-            bar_axes = self.figure.add_axes((0.88, 0.12, 0.02, 0.7))
-            bar = self.figure.colorbar(next(iter(self.dots.values())), cax=bar_axes)
-            bar.set_label(label, fontsize=9)
-            bar.ax.tick_params(labelsize=8)
-
-    def fits(self, snapshot: Snapshot, color_by: str) -> bool:
-        """Whether the figure draws the same people in the same places, coloured the same way."""
-        if color_by != self.color_by:
-            return False
-        for run in RUNS:
-            view, drawn = snapshot.network.get(run), self.drawn.get(run)
-            if (view is None) != (drawn is None):
-                return False
-            if view is not None and not (np.array_equal(view.positions, drawn.positions)
-                                         and np.array_equal(view.edges, drawn.edges)):
-                return False
-        return True
-
-    def update(self, snapshot: Snapshot) -> None:
-        """Recolour the people by their state now."""
-        views = {run: snapshot.network.get(run) for run in self.dots}
-        if self.color_by == "gpt_rate":
-            # One scale for both runs, so equal colours mean equal rates.
+        views = {run: snapshot.network.get(run) for run in RUNS}
+        key = ("network", color_by, *(
+            None if v is None else (v.positions.tobytes(), v.edges.tobytes())
+            for v in views.values()))
+        label, scale = COLOR_BY[color_by]
+        if color_by == "gpt_rate":
+            # One scale for both sides, so equal colours mean equal rates.
             high = max([float(np.percentile(v.gpt_rate, 98)) for v in views.values()
                         if v is not None and v.gpt_rate.size] + [1e-6])
-            self.norm.vmax = high
-        for run, dots in self.dots.items():
+            low = 0.0
+        else:
+            low, high = -1.0, 1.0
+
+        def build() -> go.Figure:
+            fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.04,
+                                subplot_titles=[RUN_LABELS[run] for run in RUNS])
+            for col, run in enumerate(RUNS, start=1):
+                view = views[run]
+                if view is None:
+                    fig.add_annotation(text="no people in this scenario", showarrow=False,
+                                       xref=f"x{'' if col == 1 else col} domain",
+                                       yref=f"y{'' if col == 1 else col} domain",
+                                       x=0.5, y=0.5)
+                    fig.add_trace(go.Scatter(x=[], y=[], showlegend=False), row=1, col=col)
+                    fig.add_trace(go.Scatter(x=[], y=[], showlegend=False), row=1, col=col)
+                    continue
+                segments = view.positions[view.edges]  # (E, 2, 2)
+                ex = np.column_stack([segments[:, :, 0], np.full(len(segments), np.nan)])
+                ey = np.column_stack([segments[:, :, 1], np.full(len(segments), np.nan)])
+                fig.add_trace(go.Scatter(
+                    x=ex.ravel(), y=ey.ravel(), mode="lines", hoverinfo="skip",
+                    line={"color": "#adb5bd", "width": 0.5}, showlegend=False), row=1, col=col)
+                fig.add_trace(go.Scatter(
+                    x=view.positions[:, 0], y=view.positions[:, 1], mode="markers",
+                    showlegend=False, name=RUN_LABELS[run],
+                    marker={"size": 7, "colorscale": scale, "cmin": low, "cmax": high,
+                            "line": {"color": "#212529"},
+                            "showscale": col == 2,
+                            "colorbar": {"title": {"text": label, "side": "right"},
+                                         "thickness": 10, "len": 0.8}},
+                    hovertemplate=f"{label}: %{{marker.color:.2f}}<extra></extra>"),
+                    row=1, col=col)
+            fig.update_xaxes(visible=False)
+            fig.update_yaxes(visible=False)
+            _base_layout(fig, 320)
+            fig.update_layout(hovermode="closest", margin={"l": 5, "r": 5, "t": 30, "b": 5})
+            return fig
+
+        data = []
+        for run in RUNS:
             view = views[run]
-            dots.set_array(getattr(view, self.color_by))
-            dots.set_linewidths(np.where(view.ai_user, 0.9, 0.0))
+            data.append({})
+            if view is None:
+                data.append({})
+                continue
+            data.append({"marker.color": getattr(view, color_by),
+                         "marker.cmin": low, "marker.cmax": high,
+                         "marker.line.width": np.where(view.ai_user, 1.2, 0.0)})
+        return FigureUpdate(self.name, key, build, data)
 
 
 class FigureSet:
-    """The page's figures, built once and updated in place after each step.
-
-    A figure is rebuilt only when what it is drawn on changes: the types figure when the
-    original culture does or people invent styles, the network when other people are drawn or
-    the colouring changes. Changing a setting restarts the runs but usually keeps the axes.
-    """
+    """The page's figures: one :class:`FigureUpdate` per figure for each snapshot."""
 
     def __init__(self):
-        self.plots: dict[str, TimeseriesPlot | TypesPlot | NetworkPlot] = {}
-        self._pair = None
+        self.charts = {panel.name: TimeseriesChart(panel) for panel in PANELS}
+        self.types = TypesChart()
+        self.network = NetworkChart()
 
-    def update(self, snapshot: Snapshot, color_by: str = "gpt_rate") -> dict[str, Figure]:
-        """Bring every figure up to the snapshot; returns them by name."""
-        if not self.plots:
-            self.plots = {panel.name: TimeseriesPlot(panel, snapshot.total_steps)
-                          for panel in PANELS}
-        if self._pair != snapshot.pair:
-            self._pair = snapshot.pair
-            for panel in PANELS:
-                self.plots[panel.name].set_total_steps(snapshot.total_steps)
-        if "types" not in self.plots or not self.plots["types"].fits(snapshot):
-            self.plots["types"] = TypesPlot(snapshot)
-        if "network" not in self.plots or not self.plots["network"].fits(snapshot, color_by):
-            self.plots["network"] = NetworkPlot(snapshot, color_by)
-        for plot in self.plots.values():
-            plot.update(snapshot)
-        return {name: plot.figure for name, plot in self.plots.items()}
+    def update(self, snapshot: Snapshot, color_by: str = "gpt_rate") -> dict[str, FigureUpdate]:
+        """Every figure's update for a snapshot, by name."""
+        out = {name: chart.update(snapshot) for name, chart in self.charts.items()}
+        out["types"] = self.types.update(snapshot)
+        out["network"] = self.network.update(snapshot, color_by)
+        return out
 
 
-def figures(snapshot: Snapshot, color_by: str = "gpt_rate") -> dict[str, Figure]:
+def figures(snapshot: Snapshot, color_by: str = "gpt_rate") -> dict[str, go.Figure]:
     """Every figure of the page for one snapshot, built afresh."""
-    return FigureSet().update(snapshot, color_by)
+    return {name: update.figure()
+            for name, update in FigureSet().update(snapshot, color_by).items()}
 
 
-def to_image(fig: Figure, fmt: str = "png") -> bytes:
-    """Render a figure to image bytes, as the page shows it."""
-    buffer = io.BytesIO()
-    # Fast PNG compression: the images go over a local socket, encoding time matters more.
-    options = {"pil_kwargs": {"compress_level": 1}} if fmt == "png" else {}
-    fig.savefig(buffer, format=fmt, **options)
-    return buffer.getvalue()
+def _jsonable(value: Any) -> Any:
+    """Arrays with missing values as lists with None (JSON has no NaN): gaps in the lines."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f" and not np.isfinite(
+            value).all():
+        return np.where(np.isfinite(value), value, None).tolist()
+    return value
+
+
+def apply(widget: Any, update: FigureUpdate, key_holder: dict) -> bool:
+    """Bring a plotly figure widget (or Figure) to ``update``; True if it was rebuilt.
+
+    ``key_holder`` remembers the key the widget was last built for. With the same key only the
+    changing properties are sent (one batched message); otherwise its traces and layout are
+    replaced.
+    """
+    if key_holder.get("key") != update.key or len(widget.data) != len(update.data):
+        fig = update.figure()
+        with widget.batch_update():
+            widget.data = ()
+            widget.layout = fig.layout
+            widget.add_traces(fig.data)
+        key_holder["key"] = update.key
+        return True
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for index, patch in enumerate(update.data):
+        if patch:
+            groups.setdefault(tuple(patch), []).append(index)
+    for keys, indexes in groups.items():
+        # One restyle per group of traces with the same changing properties: plotly's own
+        # message for "these traces' data changed", without revalidating every trace.
+        widget.plotly_restyle(
+            {key: [_jsonable(update.data[i][key]) for i in indexes] for key in keys},
+            trace_indexes=indexes)
+    if update.layout:
+        widget.plotly_relayout(update.layout)
+    return False

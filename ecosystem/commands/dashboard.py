@@ -163,6 +163,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     _warn_if_browser_files_missing(env)
     # Solara reports usage to its makers unless told not to; a research tool should not.
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    # Solara's corner banner would sit on top of the bottom-right chart.
+    env.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
     command = [sys.executable, "-m", "solara", "run", "viz.app", "--host", args.host,
                "--port", str(port), "--production", "--no-open"]
     # SIGTERM ends the command like Ctrl-C, so the server never outlives it.

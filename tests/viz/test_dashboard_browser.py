@@ -1,14 +1,17 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright.
 
 The server is started the way a user starts it (``ecosystem dashboard FILE --port P``) and torn
-down at the end. A screenshot is saved to ``tests/artifacts/dashboard.png``. Without Chromium,
-Playwright or Solara's browser files the test skips, saying why; under CI (``CI=true``, set by
-``.ci/run`` and by CI services) it fails instead, so a CI run never passes without it.
+down at the end. Screenshots are saved under ``tests/artifacts/`` (``dashboard-1280.png``,
+``dashboard-400.png``, ``dashboard-end.png``); the months per second while playing are printed.
+Without Chromium, Playwright or Solara's browser files the test skips, saying why; under CI
+(``CI=true``, set by ``.ci/run`` and by CI services) it fails instead, so a CI run never passes
+without it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,7 +22,6 @@ from pathlib import Path
 
 import pytest
 
-import ecosystem
 from tests.conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,7 +36,7 @@ SCENARIO = """\
 [scenario]
 name = "browser"
 description = "Two thousand people, content farms, a retrained AI"
-steps = 12
+steps = 40
 seed = 5
 
 [population]
@@ -78,6 +80,7 @@ def _require_browser() -> None:
         _cannot_run("playwright (Python) is not installed (pip install -e '.[test]')")
     from viz import frontend
 
+    frontend.install_plotly_bundle()  # from the installed plotly, as the dashboard does
     absent = frontend.missing()
     if absent and not _cdn_reachable():
         _cannot_run(f"Solara's browser files {absent} are not cached and cdn.jsdelivr.net is "
@@ -128,8 +131,38 @@ def _status(page) -> str:
     return page.locator(".ecosystem-status").inner_text()
 
 
+def _month(page) -> int | None:
+    """The month the status line shows (None while new runs start)."""
+    text = _status(page)
+    if "starting" in text:
+        return None
+    return int(re.match(r"Month (\d+) of", text).group(1))
+
+
 def _wait_for_month(page, month: int, timeout: float = 60_000) -> None:
-    page.locator(".ecosystem-status", has_text=f"Month {month} of").wait_for(timeout=timeout)
+    page.locator(".ecosystem-status", has_text=re.compile(
+        rf"^Month {month} of \d+ · AI")).wait_for(timeout=timeout)
+
+
+def _wait_at_least(page, month: int, timeout: float = 60.0) -> list[int | None]:
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        seen.append(_month(page))
+        if seen[-1] is not None and seen[-1] >= month:
+            return seen
+        time.sleep(0.05)
+    raise AssertionError(f"month {month} not reached; saw {seen[-20:]}")
+
+
+def _type(page, key_label: str, text: str) -> None:
+    field = page.get_by_label(key_label, exact=True)
+    field.fill(text)
+    field.press("Enter")
+
+
+def _no_horizontal_overflow(page) -> tuple[int, int]:
+    return page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
 
 
 def test_dashboard_in_chromium(server):
@@ -137,66 +170,112 @@ def test_dashboard_in_chromium(server):
 
     url, output = server
     page_errors: list[str] = []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 2300})
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.on("pageerror", lambda error: page_errors.append(str(error)))
             page.goto(url)
             _wait_for_month(page, 0, timeout=90_000)
-            diversity = page.locator(".ecosystem-plot-diversity img")
-            words = page.locator(".ecosystem-plot-gpt_words img")
-            diversity.wait_for()
-            before = diversity.screenshot(), words.screenshot()
+            page.locator(".ecosystem-plot-diversity .js-plotly-plot").wait_for(timeout=60_000)
+            page.locator(".ecosystem-plot-network .js-plotly-plot").wait_for(timeout=60_000)
+            # At 1280 × 800 nothing is cut: the page and the chart titles fit their boxes.
+            width, inner = _no_horizontal_overflow(page)
+            assert width <= inner, (width, inner)
+            cut = page.evaluate("""[...document.querySelectorAll('.v-card-title, .v-card__title')]
+                .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
+            assert cut == [], cut
+            page.screenshot(path=str(ARTIFACTS / "dashboard-1280.png"))
 
-            # Flip an intervention: the lab trains only on the newest uploads.
-            page.locator(".v-select", has_text="What the lab trains on").click()
-            page.get_by_role("option", name="Only the newest uploads (replace)").click()
-            page.get_by_text("What the lab trains on (changed)").first.wait_for()
-            page.get_by_text("Your changes: What the lab trains on").wait_for()
+            # Hovering a chart shows the values of that month.
+            plot = page.locator(".ecosystem-plot-ai_share .nsewdrag").first
+            plot.scroll_into_view_if_needed()
+            box = plot.bounding_box()
+            page.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)
+            page.mouse.move(box["x"] + 4, box["y"] + box["height"] / 2, steps=3)
+            # One box for the month (hover mode "x unified"): every line's value and band.
+            tip = page.locator(".ecosystem-plot-ai_share .hoverlayer .legend").first
+            tip.wait_for(timeout=10_000)
+            text = page.locator(".ecosystem-plot-ai_share .hoverlayer").text_content()
+            assert "AI share · with your changes: 0 (±2 SE" in text, text
 
-            page.get_by_role("button", name="Step").click()
-            _wait_for_month(page, 1)
+            # Play, and measure how many months a second the browser shows.
             page.get_by_role("button", name="Play").click()
-            _wait_for_month(page, 12, timeout=120_000)
-            page.get_by_role("button", name="Play").wait_for()  # stopped at the end
-            after = diversity.screenshot(), words.screenshot()
-            assert after[0] != before[0], "the diversity plot did not change"
-            assert after[1] != before[1], "the marker-word plot did not change"
-            assert page.locator(".ecosystem-error").count() == 0
+            _wait_at_least(page, 1)
+            start, first = time.monotonic(), _month(page)
+            _wait_at_least(page, 6)
+            rate = (_month(page) - first) / (time.monotonic() - start)
+            print(f"\nbrowser: {rate:.1f} months a second while playing (2,000 people, "
+                  "5 replicates a side)")
 
-            # The settings download as a scenario file that runs the solid lines again.
-            with page.expect_download() as download:
-                page.get_by_text("Save settings as a scenario file").click()
-            assert download.value.suggested_filename == "browser-whatif.toml"
-            saved = ecosystem.load_scenario(Path(download.value.path()))
-            assert saved.ai.data_regime == "replace" and saved.population.humans == 2000
+            # A change while playing restarts both sides from month 0 and keeps playing.
+            before = _month(page)
+            _type(page, "Temperature", "0.5")
+            seen, deadline = [], time.monotonic() + 60
+            while time.monotonic() < deadline:  # until the new runs show
+                seen.append(_month(page))
+                if seen[-1] is None or seen[-1] < before:
+                    break
+                time.sleep(0.02)
+            seen += _wait_at_least(page, 3)
+            restarted = seen[next(i for i, m in enumerate(seen) if m is None or m < before):]
+            shown = [m for m in restarted if m is not None]
+            assert shown and shown[0] <= 2, seen  # from the start, never the old months
+            assert shown == sorted(shown), seen  # never jumps, in particular not to the end
+            assert max(shown) < 40
+            expect(page.get_by_role("button", name="Pause")).to_be_visible()
+            page.get_by_text("Your changes: Temperature: 1.0 → 0.5").wait_for()
 
-            page.get_by_role("button", name="Reset").click()
-            _wait_for_month(page, 0)
+            # Pause during a restart wins: the new runs start and wait at month 0.
+            _type(page, "Replicates per side", "2")
+            page.get_by_role("button", name="Pause").click()
+            _wait_for_month(page, 0, timeout=60_000)
+            time.sleep(1.0)
+            assert _month(page) == 0
+            expect(page.get_by_role("button", name="Play")).to_be_visible()
 
-            # A number out of range gets a message; the server keeps running.
-            temperature = page.get_by_label("Temperature")
-            temperature.fill("-1")
-            temperature.press("Enter")
+            # Months = 0 and letters in a number field get messages naming the control.
             error = page.locator(".ecosystem-error")
-            expect(error).to_contain_text("Temperature — decoding.temperature")
-            expect(error).to_contain_text("greater than 0")
-            page.get_by_role("button", name="Step").click()
-            _wait_for_month(page, 1)  # the runs go on with the last valid settings
-            temperature.fill("1")
-            temperature.press("Enter")
+            _type(page, "Months to simulate", "0")
+            expect(error).to_contain_text("Months to simulate — scenario.steps: the dashboard "
+                                          "needs at least 1 month")
+            _type(page, "Months to simulate", "40")
+            _type(page, "People", "many")
+            expect(error).to_contain_text("People: “many” is not a number; type a whole number")
+            # 100,000 people are accepted.
+            _type(page, "People", "100000")
             error.wait_for(state="detached")
-
-            page.get_by_role("button", name="Play").click()
-            _wait_for_month(page, 12, timeout=120_000)
-            page.get_by_role("button", name="Play").wait_for()
+            page.locator(".ecosystem-status", has_text="100,000 people").wait_for(
+                timeout=10_000)
+            page.locator(".ecosystem-status", has_text="2 replicates a side").wait_for(
+                timeout=120_000)
+            page.get_by_role("button", name="Step").click()
+            _wait_for_month(page, 1, timeout=60_000)
             assert page.locator(".ecosystem-error").count() == 0
             assert "Traceback" not in page.locator("body").inner_text()
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-end.png"), full_page=True)
+
+            # A 400 px screen: one column, every control reachable, no horizontal overflow.
+            narrow = browser.new_page(viewport={"width": 400, "height": 860})
+            narrow.on("pageerror", lambda error: page_errors.append(str(error)))
+            narrow.goto(url)
+            _wait_for_month(narrow, 0, timeout=90_000)
+            narrow.locator(".ecosystem-plot-diversity .js-plotly-plot").wait_for(
+                timeout=60_000)
+            width, inner = _no_horizontal_overflow(narrow)
+            assert width <= inner, (width, inner)
+            settings = narrow.locator(".v-card", has_text="What if…").first.bounding_box()
+            buttons = narrow.get_by_role("button", name="Play").bounding_box()
+            assert settings["x"] + settings["width"] <= inner
+            assert buttons["y"] >= settings["y"] + settings["height"] - 1  # stacked
+            slider = narrow.locator(".ecosystem-setting .v-slider").first.bounding_box()
+            assert slider["width"] > 200
+            narrow.screenshot(path=str(ARTIFACTS / "dashboard-400.png"))
+            narrow.close()
         finally:
             browser.close()
+    print(f"screenshots: {ARTIFACTS}")
     assert page_errors == []
     assert not any("Traceback" in line for line in output), "".join(output)
 

@@ -1,17 +1,23 @@
 """The dashboard's settings: which keys they set, and the baseline and intervention scenarios."""
 
+import numpy as np
 import pytest
 
 import ecosystem
 from ecosystem import ScenarioError
 from ecosystem.scenario import flat_keys
+from tests.conftest import ROOT
 from viz.controls import (
     CONTROLS,
     DASHBOARD_MAX_HUMANS,
+    LOOP_KEY,
+    REPLICATES,
     WHATIF,
     WORLD,
     build_scenarios,
+    check_replicates,
     describe_changes,
+    loop_of,
     open_scenario,
     scenario_files,
     values_of,
@@ -42,7 +48,10 @@ def test_every_control_sets_a_scenario_key_and_offers_only_allowed_choices(base)
             else:
                 _, intervention, _ = build_scenarios(
                     base, world, {**whatif, control.key: value})
-            assert intervention.get(control.key) == value
+            if control.key == LOOP_KEY:
+                assert loop_of(intervention) == value  # a loop sets several keys
+            else:
+                assert intervention.get(control.key) == value
 
 
 def test_issue_knobs_all_have_controls():
@@ -101,6 +110,70 @@ def test_fixed_size_subsample_gets_the_size_of_the_original_corpus(base):
     whatif = {**values_of(base, WHATIF), "ai.data_regime": "accumulate-subsample"}
     _, intervention, _ = build_scenarios(base, values_of(base, WORLD), whatif)
     assert intervention.ai.training_docs == base.content.initial_docs
+
+
+def test_training_loops_map_to_the_papers_keys(base):
+    """Each choice of "What the lab trains on" is one of the papers' loops (README table)."""
+    world, whatif = values_of(base, WORLD), values_of(base, WHATIF)
+    n = originals = base.content.initial_docs  # the small scenario trains on "all"
+
+    def loop(name):
+        return build_scenarios(base, world, {**whatif, LOOP_KEY: name})[1]
+
+    fixed = loop("fixed-real")
+    assert (fixed.ai.data_regime, fixed.ai.training_docs) == ("replace", originals + n)
+    # The reserve contract: round(r·M) originals, the same N every generation.
+    assert round(fixed.interventions.human_data_reserve * fixed.ai.training_docs) == originals
+    fresh = loop("fresh-real")
+    assert fresh.ai.data_regime == "replace" and fresh.interventions.fresh_human_docs == n // 2
+    assert loop("accumulate").ai.training_docs == "all"
+    assert loop("replace").interventions.fresh_human_docs == 0
+
+
+def test_no_two_training_loops_give_the_same_runs_on_the_baseline():
+    """On the project's baseline (cut to 500 people and 13 months: three trainings), every
+    choice of "What the lab trains on" changes what the lab trains on, so its runs differ."""
+    base = ecosystem.load_scenario(
+        ROOT / "scenarios" / "baseline.toml",
+        overrides={"population.humans": 500, "scenario.steps": 13})
+    world, whatif = values_of(base, WORLD), values_of(base, WHATIF)
+    series = {}
+    for value, _label in CONTROLS[LOOP_KEY].choices:
+        _, intervention, _ = build_scenarios(base, world, {**whatif, LOOP_KEY: value})
+        table = ecosystem.simulate(intervention, progress=False).timeseries
+        series[value] = table.select("model_entropy", "tail_mass", "model_variance",
+                                     "drift").to_numpy()
+    names = list(series)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert not np.array_equal(series[a], series[b]), (a, b)
+
+
+def test_non_numeric_entries_name_the_control():
+    people = CONTROLS["population.humans"]
+    assert people.parse(" 100,000 ") == 100_000
+    with pytest.raises(ValueError, match="People: “ten” is not a number; type a whole number"):
+        people.parse("ten")
+    with pytest.raises(ValueError, match=r"People: “2\.5” is not a number"):
+        people.parse("2.5")
+    temperature = CONTROLS["decoding.temperature"]
+    assert temperature.parse("0.5") == 0.5
+    with pytest.raises(ValueError, match="Temperature: “abc”"):
+        temperature.parse("abc")
+    capacity = CONTROLS["ai.capacity"]
+    assert capacity.parse("") is None and capacity.parse("unlimited") is None
+    assert capacity.to_text(None) == "unlimited" and capacity.to_text(7) == "7"
+
+
+def test_months_zero_and_bad_replicates_are_refused_in_words(base):
+    world = {**values_of(base, WORLD), "scenario.steps": 0}
+    with pytest.raises(ScenarioError, match=r"Months to simulate — scenario\.steps: the "
+                                            "dashboard needs at least 1 month"):
+        build_scenarios(base, world, values_of(base, WHATIF))
+    assert check_replicates(5) == 5
+    for bad in (0, 21, 2.5):
+        with pytest.raises(ScenarioError, match=REPLICATES.label):
+            check_replicates(bad)
 
 
 def test_out_of_range_numbers_are_refused_with_the_label_key_and_bounds(base):

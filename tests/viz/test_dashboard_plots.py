@@ -1,121 +1,123 @@
-"""The figures draw the snapshot's data: both runs on the same axes, updated in place."""
+"""The plotly figures draw the snapshot's means and bands, and are updated in place."""
 
+import json
 from dataclasses import replace
 
 import numpy as np
-import polars as pl
+import plotly.graph_objects as go
+import plotly.io
 import pytest
 
 import ecosystem
-from viz.plots import PANELS, FigureSet, figures, to_image
-from viz.runs import RunPair
+from viz.plots import PANELS, FigureSet, apply, figures
+from viz.runs import RUNS, RunSet
 
 
 @pytest.fixture
-def pair(small_file):
+def runs(small_file):
     small = ecosystem.load_scenario(small_file)
-    return RunPair(small, small.with_overrides({"population.ai_users": 1.0}))
+    return RunSet(small, small.with_overrides({"population.ai_users": 1.0}), replicates=3)
 
 
-def _column(snapshot, run, column):
-    frame = snapshot.timeseries.filter(pl.col("run") == run)
-    return frame["step"].to_numpy(), frame[column].to_numpy().astype(float)
+def _lines(fig):
+    """Mean lines by name (bands are unnamed in the legend and skip hover)."""
+    return {t.name: t for t in fig.data if t.hoverinfo != "skip" and t.mode == "lines"}
 
 
-def test_every_line_draws_its_runs_column(pair):
+def test_every_line_draws_its_sides_mean_and_band(runs):
     for _ in range(2):
-        snapshot = pair.advance()
-    figure_set = FigureSet()
-    figure_set.update(snapshot)
+        snapshot = runs.advance()
+    built = figures(snapshot)
     for panel in PANELS:
-        plot = figure_set.plots[panel.name]
-        assert len(plot.lines) == 2 * sum(len(columns) for _, columns in panel.axes)
-        for _, column, run, line in plot.lines:
-            steps, values = _column(snapshot, run, column)
-            np.testing.assert_array_equal(line.get_xdata(), steps)
-            np.testing.assert_array_equal(line.get_ydata(), values)
-        for _, text in plot.empty:
-            assert not text.get_visible()
+        fig = built[panel.name]
+        n_columns = sum(len(columns) for _, columns in panel.axes)
+        assert len(fig.data) == 2 * 2 * n_columns  # band + mean, per side and column
+        for _ylabel, columns in panel.axes:
+            for column, label in columns:
+                for run in RUNS:
+                    mean, low, high = snapshot.band(run, column)
+                    line = next(t for t in fig.data if t.name and t.name.startswith(label)
+                                and t.name.endswith("as picked" if run == "baseline"
+                                                     else "your changes"))
+                    np.testing.assert_allclose(np.array(line.y, dtype=float), mean)
+                    np.testing.assert_allclose(np.array(line.customdata, dtype=float),
+                                               np.column_stack([low, high]))
+                    assert "%{y" in line.hovertemplate and "±2 SE" in line.hovertemplate
+        assert all(label for label, _ in panel.axes)  # every axis is titled
+    # The whole figure is valid JSON for the browser (no NaN).
+    json.loads(plotly.io.to_json(built["neutral"]))
 
 
-def test_update_moves_the_same_figures_to_the_new_step(pair):
+def test_update_moves_the_data_of_the_same_widget(runs):
     figure_set = FigureSet()
-    first = figure_set.update(pair.snapshot())
-    image = to_image(first["gpt_words"])
-    snapshot = pair.advance()
-    second = figure_set.update(snapshot)
-    assert all(first[name] is second[name] for name in first)  # updated in place
-    (_, _, _, line), *_ = figure_set.plots["gpt_words"].lines
-    assert len(line.get_xdata()) == 2
-    assert to_image(second["gpt_words"]) != image
-    # A new pair of runs in the same world keeps the axes; another culture redraws its styles.
-    third = figure_set.update(replace(snapshot, pair=snapshot.pair + 1000, total_steps=30))
-    assert third["gpt_words"] is second["gpt_words"] and third["types"] is second["types"]
-    assert third["gpt_words"].axes[0].get_xlim() == (0, 30)
-    fourth = figure_set.update(replace(snapshot, culture=snapshot.culture[::-1].copy()))
-    assert fourth["types"] is not third["types"]
-    fifth = figure_set.update(snapshot, "stance")
-    assert fifth["network"] is not fourth["network"]
+    widget = go.Figure()
+    holder = {}
+    assert apply(widget, figure_set.update(runs.snapshot())["ai_share"], holder)  # built
+    traces = widget.data
+    snapshot = runs.advance()
+    assert not apply(widget, figure_set.update(snapshot)["ai_share"], holder)  # only data
+    assert all(a is b for a, b in zip(traces, widget.data, strict=True))
+    mean, _, _ = snapshot.band("intervention", "ai_share")
+    line = widget.data[3]  # intervention mean
+    np.testing.assert_allclose(np.array(line.y, dtype=float), mean)
+    # A run of another length changes the axes: rebuilt.
+    longer = replace(snapshot, total_steps=snapshot.total_steps + 5)
+    assert apply(widget, figure_set.update(longer)["ai_share"], holder)
 
 
-def test_chain_panels_say_there_are_no_people(small_file):
+def test_chain_panels_have_no_people_lines(small_file):
     chain = ecosystem.load_scenario(small_file).with_overrides({"population.humans": 0})
-    figure_set = FigureSet()
-    figure_set.update(RunPair(chain, chain).advance())
-    (_, text), = figure_set.plots["neutral"].empty
-    assert text.get_visible() and "no people" in text.get_text()
-    assert figure_set.plots["network"].dots == {}
+    snapshot = RunSet(chain, chain, replicates=2).advance()
+    built = figures(snapshot)
+    for trace in _lines(built["neutral"]).values():
+        assert all(v is None for v in trace.y)  # nothing to measure: gaps, not zeros
+    texts = [a.text for a in built["network"].layout.annotations]
+    assert "no people in this scenario" in texts
 
 
-def test_types_figure_orders_styles_by_the_original_culture(pair):
-    snapshot = pair.advance()
-    figure_set = FigureSet()
-    figure_set.update(snapshot)
-    plot = figure_set.plots["types"]
+def test_types_figure_orders_styles_by_the_original_culture(runs):
+    snapshot = runs.advance()
+    fig = figures(snapshot)["types"]
     order = np.argsort(-snapshot.culture, kind="stable")
-    bars = [patch.get_height() for patch in plot.bars]
-    np.testing.assert_allclose(bars, snapshot.culture[order])
-    for run, line in plot.lines.items():
-        np.testing.assert_allclose(line.get_ydata(), snapshot.type_probs[run][order])
+    np.testing.assert_allclose(fig.data[0].y, snapshot.culture[order])
+    for run, trace in zip(RUNS, fig.data[1:], strict=True):
+        np.testing.assert_allclose(trace.y, snapshot.type_probs[run][order])
 
 
-def test_types_figure_shows_invented_styles_only_while_a_model_holds_them(pair):
-    snapshot = pair.snapshot()
-    figure_set = FigureSet()
-    figure_set.update(snapshot)
+def test_types_figure_shows_invented_styles_only_while_a_model_holds_them(runs):
+    snapshot = runs.snapshot()
     original = snapshot.culture.size
-    assert figure_set.plots["types"].width == original
+    figure_set = FigureSet()
+    assert len(figure_set.update(snapshot)["types"].data[1]["y"]) == original
     grown = dict(snapshot.type_probs)
     # Three styles invented; the intervention's model has learned the third only.
     grown["intervention"] = np.append(grown["intervention"] * 0.9, [0.0, 0.0, 0.1])
     grown["baseline"] = np.append(grown["baseline"], [0.0])
-    figure_set.update(replace(snapshot, type_probs=grown))
-    plot = figure_set.plots["types"]
-    assert plot.width == original + 1
-    assert plot.order[-1] == original + 2
-    assert plot.lines["intervention"].get_ydata()[-1] == pytest.approx(0.1)
-    assert plot.lines["baseline"].get_ydata()[-1] == 0.0
-    # Forgotten again: the column goes.
-    figure_set.update(snapshot)
-    assert figure_set.plots["types"].width == original
+    update = figure_set.update(replace(snapshot, type_probs=grown))["types"]
+    assert update.key != figure_set.update(snapshot)["types"].key
+    assert len(update.data[2]["y"]) == original + 1
+    assert update.data[2]["y"][-1] == pytest.approx(0.1)
+    assert update.data[1]["y"][-1] == 0.0
 
 
 @pytest.mark.parametrize("color_by", ["gpt_rate", "stance"])
-def test_network_colours_are_the_peoples_state(pair, color_by):
+def test_network_colours_are_the_peoples_state(runs, color_by):
     for _ in range(2):
-        snapshot = pair.advance()
-    figure_set = FigureSet()
-    figure_set.update(snapshot, color_by)
-    plot = figure_set.plots["network"]
-    for run, dots in plot.dots.items():
-        np.testing.assert_allclose(dots.get_array(), getattr(snapshot.network[run], color_by))
+        snapshot = runs.advance()
+    update = FigureSet().update(snapshot, color_by)["network"]
+    for i, run in enumerate(RUNS):
+        np.testing.assert_allclose(update.data[2 * i + 1]["marker.color"],
+                                   getattr(snapshot.network[run], color_by))
     if color_by == "stance":
-        assert (plot.norm.vmin, plot.norm.vmax) == (-1.0, 1.0)
+        assert (update.data[1]["marker.cmin"], update.data[1]["marker.cmax"]) == (-1.0, 1.0)
+    assert update.key != FigureSet().update(snapshot, "stance" if color_by == "gpt_rate"
+                                            else "gpt_rate")["network"].key
     with pytest.raises(ValueError, match="color_by"):
         figures(snapshot, "mood")
 
 
-def test_figures_render_to_png(pair):
-    images = {name: to_image(fig) for name, fig in figures(pair.advance()).items()}
-    assert set(images) == {p.name for p in PANELS} | {"types", "network"}
-    assert all(image.startswith(b"\x89PNG") for image in images.values())
+def test_every_figure_serialises(runs):
+    built = figures(runs.advance())
+    assert set(built) == {p.name for p in PANELS} | {"types", "network"}
+    for fig in built.values():
+        json.loads(plotly.io.to_json(fig))

@@ -1,4 +1,4 @@
-"""The pair of runs: same seed, stepped together, snapshots, export."""
+"""Replicated runs of both sides: paired seeds, bands, paired effects, snapshots, export."""
 
 import io
 import zipfile
@@ -7,11 +7,19 @@ import networkx as nx
 import numpy as np
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
 
 import ecosystem
 from ecosystem.social import barabasi_albert, snowball_sample
-from viz.runs import RunPair
+from viz.runs import (
+    LARGER,
+    PEOPLE_RUNS_PER_SIDE,
+    WITHIN,
+    RunSet,
+    band,
+    paired_effect,
+    replicate_seeds,
+    replicates_for,
+)
 
 
 @pytest.fixture
@@ -19,77 +27,156 @@ def small(small_file):
     return ecosystem.load_scenario(small_file)
 
 
-def test_unchanged_pair_matches_ecosystem_run_step_for_step(small):
-    pair = RunPair(small, small)
+def _column(snapshot, run, column):
+    return snapshot.series[run][:, :, snapshot.column(column)]
+
+
+def test_replicates_are_paired_runs_of_ecosystem_simulate(small):
+    runs = RunSet(small, small, replicates=3)
     for _ in range(3):
-        snapshot = pair.advance()
-    assert snapshot.step == 3
-    series = snapshot.timeseries
-    baseline = series.filter(pl.col("run") == "baseline").drop("run")
-    intervention = series.filter(pl.col("run") == "intervention").drop("run")
-    assert_frame_equal(baseline, intervention)
-    # Drawing the network uses its own random stream: the numbers are those of `ecosystem run`.
-    reference = ecosystem.simulate(small, steps=3).timeseries
-    assert_frame_equal(baseline, reference)
+        snapshot = runs.advance()
+    assert snapshot.step == 3 and snapshot.series["baseline"].shape[:2] == (3, 4)
+    assert runs.seeds[0] == small.scenario.seed and len(set(runs.seeds)) == 3
+    np.testing.assert_array_equal(snapshot.series["baseline"], snapshot.series["intervention"])
+    # Replicate i is `ecosystem.simulate` with seed i: drawing the network changes nothing.
+    for i, seed in enumerate(runs.seeds):
+        table = ecosystem.simulate(small, seed=seed, steps=3, progress=False).timeseries
+        expected = table.select(pl.all().cast(pl.Float64)).to_numpy()
+        np.testing.assert_array_equal(snapshot.series["baseline"][i], expected)
 
 
-def test_a_change_shows_as_a_gap(small):
-    pair = RunPair(small, small.with_overrides({"population.ai_users": 1.0}))
-    for _ in range(3):
-        snapshot = pair.advance()
-    last = snapshot.timeseries.filter(pl.col("step") == 3)
-    shares = dict(zip(last["run"], last["ai_share"], strict=True))
-    assert shares["intervention"] > shares["baseline"]
+def test_replicates_change_the_band(small):
+    """One replicate has no band; several have one as wide as their spread says."""
+    changed = small.with_overrides({"population.ai_users": 0.9})
+    widths = {}
+    for replicates in (1, 6):
+        runs = RunSet(small, changed, replicates=replicates)
+        for _ in range(3):
+            snapshot = runs.advance()
+        mean, low, high = snapshot.band("intervention", "ai_share")
+        values = _column(snapshot, "intervention", "ai_share")
+        np.testing.assert_allclose(mean, values.mean(axis=0))
+        widths[replicates] = high - low
+        if replicates > 1:
+            se = values.std(axis=0, ddof=1) / np.sqrt(replicates)
+            np.testing.assert_allclose(high - mean, 2 * se)
+    assert np.all(widths[1] == 0)
+    assert np.all(widths[6][1:] > 0)
 
 
-def test_pair_stops_at_the_last_step(small):
-    pair = RunPair(small.with_overrides({"scenario.steps": 2}), small)
+def test_band_ignores_missing_values():
+    values = np.array([[1.0, np.nan, np.nan], [3.0, 2.0, np.nan]])
+    mean, low, high = band(values)
+    np.testing.assert_allclose(mean[:2], [2.0, 2.0])
+    assert np.isnan(mean[2])
+    np.testing.assert_allclose(high[0] - mean[0], 2 * np.std([1, 3], ddof=1) / np.sqrt(2))
+    assert low[1] == high[1] == 2.0  # one value: no band
+
+
+def test_paired_effect_interval_is_the_t_interval_of_the_differences():
+    from scipy import stats
+
+    b = np.array([1.0, 2.0, 3.0, 4.0])
+    d = np.array([0.5, 0.7, 0.2, 0.6])
+    effect = paired_effect("x", "x", b, b + d)
+    half = stats.t.ppf(0.975, 3) * d.std(ddof=1) / 2
+    assert effect.difference == pytest.approx(d.mean())
+    assert (effect.low, effect.high) == pytest.approx((d.mean() - half, d.mean() + half))
+    assert effect.verdict == LARGER
+    assert paired_effect("x", "x", b, b + d - d.mean()).verdict == WITHIN
+    assert paired_effect("x", "x", b[:1], b[:1] + 1).verdict == "needs 2 or more replicates"
+    assert paired_effect("x", "x", b, b).verdict == WITHIN
+
+
+def _verdicts(small, change, steps=4, replicates=5):
+    runs = RunSet(small, small.with_overrides(change), replicates=replicates)
+    for _ in range(steps):
+        snapshot = runs.advance()
+    return {e.column: e.verdict for e in snapshot.effects()}
+
+
+def test_effect_verdict_flips_from_a_no_op_to_greedy_decoding(small):
+    """A change that does not act leaves every measure within chance: the bonus for typical
+    styles only matters when drafts are compared, and the small scenario posts every draft
+    (best-of-1). Greedy decoding makes the AI's diversity fall by more than chance."""
+    assert small.curation.best_of_n == 1
+    no_op = _verdicts(small, {"curation.typicality_weight": 2.0})
+    assert set(no_op.values()) <= {WITHIN, "nothing to measure yet"}
+    greedy = _verdicts(small, {"decoding.method": "greedy"})
+    assert greedy["model_entropy"] == LARGER
+    assert greedy["tail_mass"] == LARGER
+
+
+def test_replicates_scale_down_for_large_populations():
+    assert replicates_for(10_000, 5) == 5
+    assert replicates_for(100_000, 5) == 5
+    assert replicates_for(PEOPLE_RUNS_PER_SIDE // 2, 5) == 2
+    assert replicates_for(1_000_000, 5) == 1
+    assert replicates_for(0, 4) == 4
+    assert replicate_seeds(7, 3)[0] == 7 and len(set(replicate_seeds(7, 3))) == 3
+
+
+def test_runs_stop_at_the_last_step(small):
+    runs = RunSet(small.with_overrides({"scenario.steps": 2}), small, replicates=2)
     for _ in range(4):
-        snapshot = pair.advance()
-    assert pair.step == 2 and pair.finished and snapshot.finished
-    assert snapshot.timeseries.height == 2 * 3
+        snapshot = runs.advance()
+    assert runs.step == 2 and runs.finished and snapshot.finished
+    assert snapshot.series["baseline"].shape[1] == 3
 
 
 def test_snapshot_holds_the_models_state(small):
-    pair = RunPair(small, small)
-    snapshot = pair.advance()
-    model = pair.models["intervention"]
-    np.testing.assert_array_equal(snapshot.type_probs["intervention"], model.current.state.probs)
-    np.testing.assert_array_equal(snapshot.culture, model.culture.weights)
+    runs = RunSet(small, small, replicates=2)
+    snapshot = runs.advance()
+    models = runs.models["intervention"]
+    np.testing.assert_allclose(snapshot.type_probs["intervention"],
+                               np.mean([m.current.state.probs for m in models], axis=0))
+    np.testing.assert_array_equal(snapshot.culture, models[0].culture.weights)
     view = snapshot.network["intervention"]
     assert view.positions.shape == (300, 2)  # everyone, in a population of 300
-    np.testing.assert_array_equal(view.gpt_rate, model.people.gpt_rate)
+    np.testing.assert_array_equal(view.gpt_rate, models[0].people.gpt_rate)
     # Arrays are copies: the next step does not change a snapshot already drawn.
-    before = view.gpt_rate.copy()
-    pair.advance()
-    np.testing.assert_array_equal(view.gpt_rate, before)
+    before = view.gpt_rate.copy(), snapshot.series["baseline"].copy()
+    runs.advance()
+    np.testing.assert_array_equal(view.gpt_rate, before[0])
+    np.testing.assert_array_equal(snapshot.series["baseline"], before[1])
 
 
 def test_chain_has_no_network(small):
     chain = small.with_overrides({"population.humans": 0})
-    snapshot = RunPair(chain, chain).snapshot()
+    snapshot = RunSet(chain, chain, replicates=1).snapshot()
     assert snapshot.network == {"baseline": None, "intervention": None}
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
-def test_export_holds_both_runs_tables_and_scenarios(small, fmt):
-    pair = RunPair(small, small.with_overrides({"decoding.temperature": 0.5}))
-    pair.advance()
-    with zipfile.ZipFile(io.BytesIO(pair.export(fmt))) as archive:
+def test_export_holds_every_replicate_the_bands_and_the_effects(small, fmt):
+    runs = RunSet(small, small.with_overrides({"decoding.temperature": 0.5}), replicates=2)
+    runs.advance()
+    with zipfile.ZipFile(io.BytesIO(runs.export(fmt))) as archive:
         names = set(archive.namelist())
-        assert names == {f"timeseries.{fmt}", f"generations.{fmt}", f"humans.{fmt}",
-                         "baseline.toml", "intervention.toml"}
-        data = archive.read(f"timeseries.{fmt}")
-        table = pl.read_csv(data) if fmt == "csv" else pl.read_parquet(data)
-        assert table["run"].to_list() == ["baseline"] * 2 + ["intervention"] * 2
-        humans = archive.read(f"humans.{fmt}")
-        humans = pl.read_csv(humans) if fmt == "csv" else pl.read_parquet(humans)
-        assert humans.height == 2 * 300
+        assert names == {f"{name}.{fmt}" for name in (
+            "timeseries", "generations", "humans", "bands", "effects")} | {
+            "baseline.toml", "intervention.toml"}
+
+        def read(name):
+            data = archive.read(f"{name}.{fmt}")
+            return pl.read_csv(data) if fmt == "csv" else pl.read_parquet(data)
+
+        table = read("timeseries")
+        assert table["run"].to_list() == ["baseline"] * 4 + ["intervention"] * 4
+        assert table["replicate"].to_list() == [1, 1, 2, 2] * 2
+        assert table["seed"].to_list()[::2] == list(runs.seeds) * 2
+        assert read("humans").height == 2 * 2 * 300
+        effects = read("effects")
+        assert effects["verdict"].to_list() == [e.verdict for e in runs.snapshot().effects()]
+        bands = read("bands").filter((pl.col("run") == "baseline")
+                                     & (pl.col("measure") == "ai_share"))
+        mean, _, _ = runs.snapshot().band("baseline", "ai_share")
+        np.testing.assert_allclose(bands["mean"].to_numpy(), mean)
         saved = archive.read("intervention.toml").decode()
         assert ecosystem.load_scenario(
             __import__("tomllib").loads(saved)).decoding.temperature == 0.5
     with pytest.raises(ValueError, match="csv"):
-        pair.export("xlsx")
+        runs.export("xlsx")
 
 
 def _induced_edges(indptr, indices, ids):
