@@ -332,9 +332,10 @@ class EcosystemModel(mesa.Model):
         if fresh:
             # newly collected human writing, from the original culture; the lab's own data,
             # not uploaded to the web
-            content, words = self.scenario.content, self.scenario.gpt_words
+            content = self.scenario.content
             new = initial_corpus(self.culture, fresh, content.quality_mean, content.quality_std,
-                                 words.human_rate, words.human_rate_spread,
+                                 self.vocabulary.human_rate,
+                                 self.scenario.gpt_words.human_rate_spread,
                                  self.rngs["scraping"])
             training = Docs.concat([training, new])
         if len(training) == 0:

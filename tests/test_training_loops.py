@@ -107,3 +107,22 @@ def test_accumulate_means_everything_and_differs_from_accumulate_subsample():
     grown = everything.generations()["train_docs"].to_list()
     assert grown == [100 + 150 * g for g in range(7)]
     assert sample.generations()["train_docs"].to_list()[1:] == [200] * 6
+
+
+def test_fresh_docs_speak_with_the_vocabularys_human_rates():
+    """Fresh human documents take the marker-word rate of the default vocabulary (wordfreq)."""
+    sc = load_scenario({
+        "scenario": {"name": "fresh-words", "steps": 2},
+        "population": {"humans": 0},
+        "content": {"types": 5, "initial_docs": 200},
+        "ai": {"data_regime": "replace", "outputs_per_generation": 200},
+        "interventions": {"fresh_human_docs": 2000},
+    })
+    with_fresh = EcosystemModel(sc, seed=1)
+    with_fresh.step()
+    assert with_fresh.generations()["train_docs"][1] == 2200
+    without = EcosystemModel(sc.with_overrides({"interventions.fresh_human_docs": 0}), seed=1)
+    without.step()
+    # human writing dilutes the marker words the model learned from its own outputs
+    assert np.isfinite(with_fresh.current.state.gpt_rate)
+    assert with_fresh.current.state.gpt_rate < without.current.state.gpt_rate

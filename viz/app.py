@@ -5,10 +5,9 @@
 Start it with ``ecosystem dashboard [SCENARIO]`` (or ``solara run viz.app`` with
 ``ECOSYSTEM_DASHBOARD_SCENARIO`` naming the file to open).
 
-Pages: :data:`routes` lists the pages the server offers (Solara routes); the what-if page is
-the first, at ``/``. Another page is mounted by adding a route, e.g.
-``solara.Route(path="sweeps", component=viz.sweeps.Page, label="Sweep explorer")``; with more
-than one route :func:`Layout` shows a tab per page.
+Pages: :data:`routes` lists the pages the server offers (Solara routes): the what-if page at
+``/`` and the sweep explorer (:mod:`viz.sweeps`) at ``/sweeps``; :func:`Layout` shows a tab
+per page. Another page is mounted by adding a route.
 """
 
 from __future__ import annotations
@@ -414,6 +413,18 @@ def Layout(children=()):
     solara.Column(children=list(children), style={"padding": "0"})
 
 
-routes = [solara.Route(path="/", component=Page, label="What if…")]
+def _sweep_page():
+    from viz import sweeps  # PRIM and the sensitivity tables load only when the page opens
+
+    return sweeps.Page()
+
+
+SweepExplorer = solara.component(_sweep_page)
+"""The sweep explorer (:mod:`viz.sweeps`): a sweep folder's lines, ranking and PRIM boxes."""
+
+routes = [
+    solara.Route(path="/", component=Page, label="What if…"),
+    solara.Route(path="sweeps", component=SweepExplorer, label="Sweep explorer"),
+]
 """The pages of the dashboard; append a :class:`solara.Route` to mount another one."""
 
