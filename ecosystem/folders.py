@@ -63,11 +63,27 @@ def as_write_error(exc: BaseException, path: str | os.PathLike) -> OutputWriteEr
         return exc
     if isinstance(exc, OSError):
         return write_error(exc, path)
-    match = re.search(r"os error (\d+)", str(exc)) if isinstance(exc, Exception) else None
-    if match and type(exc).__module__.startswith("polars"):
+    from_polars = isinstance(exc, Exception) and type(exc).__module__.startswith("polars")
+    match = re.search(r"os error (\d+)", str(exc)) if from_polars else None
+    if match:
         number = int(match.group(1))
         return write_error(OSError(number, os.strerror(number)), path)
+    if from_polars and _disk_full(path):
+        # polars may lose the operating system's error on a full disk and report a damaged
+        # file instead ("Invalid thrift: transport error"): the disk is the cause
+        return write_error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), path)
     return None
+
+
+def _disk_full(path: str | os.PathLike, margin: int = 1 << 20) -> bool:
+    """Whether the file system holding ``path`` (or its nearest existing parent) is full."""
+    folder = Path(path).absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free < margin
+    except OSError:
+        return False
 
 
 # -- what the program wrote ---------------------------------------------------------------------

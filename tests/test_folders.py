@@ -160,3 +160,21 @@ def test_a_scenario_name_writes_its_run_folder_inside_runs(tmp_path, monkeypatch
     folders = list(work.rglob("manifest.json"))
     assert len(folders) == 1 and folders[0].parent.parent == work / "runs"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml", "work"]
+
+
+def test_a_damaged_write_on_a_full_disk_is_named_as_the_full_disk(tmp_path, monkeypatch):
+    """polars may report a full disk as a damaged file; the message names the disk anyway."""
+    import shutil
+    from collections import namedtuple
+
+    import polars as pl
+
+    from ecosystem import folders
+
+    error = pl.exceptions.ComputeError("parquet: File out of specification: Invalid thrift")
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(10, 10, 0))
+    failure = folders.as_write_error(error, tmp_path / "run")
+    assert str(failure) == f"cannot write {tmp_path / 'run'}: no space left on the device"
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(1 << 40, 0, 1 << 40))
+    assert folders.as_write_error(error, tmp_path / "run") is None  # a real bug stays a bug

@@ -413,14 +413,12 @@ def Layout(children=()):
     solara.Column(children=list(children), style={"padding": "0"})
 
 
-def _sweep_page():
-    from viz import sweeps  # PRIM and the sensitivity tables load only when the page opens
+@solara.component
+def SweepExplorer():
+    """The sweep explorer (:mod:`viz.sweeps`): a sweep folder's lines, ranking and PRIM boxes."""
+    from viz import sweeps  # its tables and PRIM load only when the page opens
 
-    return sweeps.Page()
-
-
-SweepExplorer = solara.component(_sweep_page)
-"""The sweep explorer (:mod:`viz.sweeps`): a sweep folder's lines, ranking and PRIM boxes."""
+    sweeps.Page()
 
 routes = [
     solara.Route(path="/", component=Page, label="What if…"),

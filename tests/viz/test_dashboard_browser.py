@@ -230,7 +230,7 @@ def test_dashboard_in_chromium(server):
             # Pause during a restart wins: the new runs start and wait at month 0.
             _type(page, "Replicates per side", "2")
             page.get_by_role("button", name="Pause").click()
-            _wait_for_month(page, 0, timeout=60_000)
+            _wait_for_month(page, 0, timeout=120_000)
             time.sleep(1.0)
             assert _month(page) == 0
             expect(page.get_by_role("button", name="Play")).to_be_visible()
