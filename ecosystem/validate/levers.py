@@ -39,17 +39,24 @@ from ecosystem.validate.base import Budget, Check, Row, mean_and_se
 LEVER_Z = 2.0
 """Standard errors of the paired difference a lever's effect must exceed."""
 
-SCALED = {
-    "population.humans": 3000,
-    "content.initial_docs": 6000,
-    "ai.training_docs": 6000,
-    "ai.outputs_per_generation": 360,
-}
-"""The baseline scaled to a few thousand people, over its own 60 steps (ten generations)."""
+PEOPLE = {"full": 3000, "quick": 1500}
+"""People in the scaled baseline: a few thousand (full run), half that (quick run)."""
 
-QUICK = {**SCALED, "population.humans": 1500, "content.initial_docs": 3000,
-         "ai.training_docs": 3000, "ai.outputs_per_generation": 180}
-"""The quick run's smaller baseline (half the people, the same shape and length)."""
+SCALED_KEYS = ("content.initial_docs", "ai.training_docs", "ai.outputs_per_generation")
+"""The baseline's document counts, scaled with its people so that the shape stays the same."""
+
+
+def scaled_baseline(people: int) -> dict[str, Any]:
+    """Overrides that shrink the baseline to ``people``, its document counts in proportion."""
+    base = load_scenario(baseline_path())
+    share = people / base.population.humans
+    scaled: dict[str, Any] = {"population.humans": people}
+    for key in SCALED_KEYS:
+        section, name = key.split(".")
+        value = getattr(getattr(base, section), name)
+        scaled[key] = value if isinstance(value, str) else max(1, round(value * share))
+    return scaled
+
 
 SETTLE = 6
 """Steps at the end of a run over which each measure is averaged (one generation's period)."""
@@ -177,7 +184,7 @@ def baseline_path() -> Path:
 
 def lever_scenario(arm: str, budget: Budget):
     """The scaled baseline with one arm's lever pulled."""
-    scale = QUICK if budget.quick else SCALED
+    scale = scaled_baseline(PEOPLE["quick" if budget.quick else "full"])
     return load_scenario(baseline_path(), overrides={**scale, **ARMS[arm]})
 
 
@@ -222,7 +229,7 @@ def lever_rows(budget: Budget, names: list[str] | None = None) -> list[Row]:
                                  - results[lever.reference][lever.column])
         effects[lever.key] = gap
 
-    scale = QUICK if budget.quick else SCALED
+    scale = scaled_baseline(PEOPLE["quick" if budget.quick else "full"])
     setting = ", ".join(f"{k} = {v!r}" for k, v in scale.items())
     rows = []
     for lever in levers:
