@@ -79,9 +79,9 @@ OUTRO = """
 with its 90 % interval in a comment); the rest keep their hand-set values (`docs/defaults.md`
 says how they were chosen). With {populations} populations of {particles} particles the
 posterior is still wide, and where a target is out of the model's reach (above) a median is a
-compromise between the targets, not a fit: read the baseline's figures with the intervals above, and rerun the
-command with more populations and particles (`[calibration]` in the targets file) for a
-narrower posterior.
+compromise between the targets, not a fit: read the baseline's figures with the intervals above,
+and rerun the command with more populations and particles (`[calibration]` in the targets file)
+for a narrower posterior.
 
 ## What the calibration does not claim
 
