@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -156,7 +157,7 @@ def test_written_tables_and_figure(tmp_path):
     out = write_discovery(result)
     assert out == tmp_path / "s" / "discover-tail_mass"
     assert sorted(p.name for p in out.iterdir()) == [
-        "boxes.parquet", "discover.json", "discover.png", "trajectory.parquet"]
+        "boxes.parquet", "discover.png", "manifest.json", "trajectory.parquet"]
     boxes = pl.read_parquet(out / "boxes.parquet")
     assert boxes.equals(result.boxes)
     trajectory = pl.read_parquet(out / "trajectory.parquet")
@@ -266,3 +267,15 @@ def test_discover_command_not_a_sweep_folder(tmp_path, cli):
     assert done.returncode == 2
     assert "not a sweep folder" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_new_discovery_replaces_the_earlier_one_and_keeps_the_users_files(tmp_path):
+    planted_folder(tmp_path / "s", low_below(0.2))
+    first = write_discovery(discover(tmp_path / "s", "tail_mass", below=0.1))
+    (first / "notes.txt").write_text("mine")
+    again = write_discovery(discover(tmp_path / "s", "tail_mass", below=0.05))
+    assert again == first
+    assert (first / "notes.txt").read_text() == "mine"
+    assert json.loads((first / "manifest.json").read_text())["threshold"] == 0.05
+    with pytest.raises(DiscoverError, match="not empty"):  # another --out needs --overwrite
+        write_discovery(discover(tmp_path / "s", "tail_mass", below=0.1), out=tmp_path / "s")

@@ -3,7 +3,7 @@
 PRIM (through the EMA workbench) finds the boxes of swept values, ranges of numeric keys and
 sets of categorical ones, where a measure of a sweep falls below or rises above a threshold;
 prints them with their coverage and density, and writes ``boxes.parquet``,
-``trajectory.parquet``, ``discover.json`` and ``discover.png`` to ``FOLDER/discover-COLUMN``
+``trajectory.parquet``, ``manifest.json`` and ``discover.png`` to ``FOLDER/discover-COLUMN``
 (or ``--out``).
 """
 

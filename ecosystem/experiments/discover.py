@@ -59,7 +59,7 @@ __all__ = [
 BOXES = "boxes.parquet"
 TRAJECTORY = "trajectory.parquet"
 FIGURE = "discover.png"
-MANIFEST = "discover.json"
+MANIFEST = "manifest.json"
 
 IDENTIFYING = ("run", "replicate", "seed", "step")
 
@@ -540,7 +540,7 @@ def check_out(out: str | os.PathLike, overwrite: bool = False) -> None:
 
 def write_discovery(result: Discovery, out: str | os.PathLike | None = None,
                     overwrite: bool = False) -> Path:
-    """Write ``boxes.parquet``, ``trajectory.parquet``, ``discover.json`` and ``discover.png``.
+    """Write ``boxes.parquet``, ``trajectory.parquet``, ``manifest.json`` and ``discover.png``.
 
     The folder appears complete or not at all. The default folder, ``FOLDER/discover-METRIC``
     inside the sweep, replaces an earlier discovery of the same metric there; another ``out``
