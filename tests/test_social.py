@@ -111,3 +111,35 @@ def test_network_sample_edges_are_real():
     assert ids.size == 200 and edges.shape[1] == 2 and edges.size > 0
     for a, b in edges[:50]:
         assert ids[b] in model.people.graph.neighbours(ids[a])
+
+
+def test_locality_order_relabels_to_the_same_graph():
+    # two components (a BA graph and a separate path) and an isolated person
+    g = barabasi_albert(3000, 4, np.random.default_rng(3))
+    a = np.concatenate([g.rows, [3000, 3001]])
+    b = np.concatenate([g.indices, [3001, 3002]])
+    from ecosystem.social import from_edges, locality_order, relabel
+
+    graph = from_edges(3004, a, b)
+    order = locality_order(graph)
+    assert np.array_equal(np.sort(order), np.arange(graph.size))
+    assert order[0] == np.argmax(graph.degree)  # the search starts at the hub
+    new = relabel(graph, order)
+    # the same degree sequence under the permutation
+    np.testing.assert_array_equal(new.degree, graph.degree[order])
+    # the same edge set under the permutation, each list sorted
+    old_edges = set(zip(graph.rows.tolist(), graph.indices.tolist(), strict=True))
+    mapped = set(zip(order[new.rows].tolist(), order[new.indices].tolist(), strict=True))
+    assert mapped == old_edges and new.indices.size == graph.indices.size
+    assert all(np.all(np.diff(new.neighbours(i)) > 0) for i in range(new.size))
+    assert new.indices.dtype == np.int32 and new.indptr.dtype == np.int64
+
+
+def test_locality_order_keeps_neighbours_close():
+    # the point of the order: the mean distance between neighbours' numbers shrinks
+    g = barabasi_albert(20_000, 5, np.random.default_rng(4))
+    from ecosystem.social import locality_order, relabel
+
+    new = relabel(g, locality_order(g))
+    assert np.abs(new.rows - new.indices.astype(np.int64)).mean() < 0.8 * np.abs(
+        g.rows - g.indices.astype(np.int64)).mean()

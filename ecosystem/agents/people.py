@@ -81,6 +81,9 @@ class People:
         Their own initial view, which stubbornness pulls them back to.
     posts : int32 (n,)
         Posts uploaded so far.
+    order : int32 (n,) or None
+        The people's own numbers (their ids in ``humans.parquet``) when the arrays are held in
+        a locality order of the graph (:func:`relabel_people`); None when index = id.
     """
 
     graph: SocialGraph
@@ -93,6 +96,7 @@ class People:
     stance: np.ndarray
     anchor: np.ndarray
     posts: np.ndarray
+    order: np.ndarray | None = None
     ai_user: np.ndarray = field(init=False)
     gpt_ai: np.ndarray = field(init=False)
     custom_prompt: np.ndarray = field(init=False)
@@ -128,10 +132,10 @@ class People:
         return sum(a.nbytes for a in arrays)
 
     def table(self) -> pl.DataFrame:
-        """One row per person (the columns of ``humans.parquet``)."""
-        return pl.DataFrame(
+        """One row per person (the columns of ``humans.parquet``), in order of id."""
+        table = pl.DataFrame(
             {
-                "id": np.arange(self.size),
+                "id": np.arange(self.size) if self.order is None else self.order,
                 "creator": self.creator,
                 "ai_user": self.ai_user,
                 "custom_prompt": self.custom_prompt,
@@ -143,6 +147,24 @@ class People:
             },
             schema=HUMANS_SCHEMA,
         )
+        return table if self.order is None else table.sort("id")
+
+
+def relabel_people(people: People, order: np.ndarray, graph: SocialGraph) -> People:
+    """The same people held in another order: person ``order[i]`` is stored at index ``i``.
+
+    ``graph`` is the social graph relabelled the same way (:func:`ecosystem.social.relabel`);
+    every per-person array is permuted, and ``order`` keeps each person's own id for the
+    outputs. Call before the first step (the derived arrays start afresh).
+    """
+    if people.order is not None:
+        raise ValueError("relabel_people: these people are already relabelled")
+    fields = {}
+    for name in People.__dataclass_fields__:
+        value = getattr(people, name)
+        if People.__dataclass_fields__[name].init and name not in ("graph", "order"):
+            fields[name] = value[order]
+    return People(graph=graph, order=np.asarray(order, dtype=np.int32), **fields)
 
 
 def make_people(
