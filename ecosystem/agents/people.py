@@ -23,11 +23,12 @@ import mesa
 import numpy as np
 import polars as pl
 
-from ecosystem.core.contagion import heard_rates_pair, update_rates
+from ecosystem.core.contagion import update_rates
 from ecosystem.core.corpus import HUMAN, Culture, Docs, put_rows, take_rows
 from ecosystem.core.decode import NO_PROMPT, decode
 from ecosystem.core.fit import ModelState
-from ecosystem.core.opinion import absorb, bounded_confidence
+from ecosystem.core.listening import listen_pass
+from ecosystem.core.opinion import absorb
 from ecosystem.scenario import Scenario
 from ecosystem.social import SocialGraph
 
@@ -325,17 +326,16 @@ def listen(
     post_count = np.bincount(posts.author, minlength=n)
     post_rate_sum = np.bincount(posts.author, weights=posts.gpt_rate, minlength=n)
     post_ai_sum = np.bincount(posts.author, weights=posts.gpt_ai, minlength=n)
-    words, ai_words, items = heard_rates_pair(graph.indptr, graph.indices, people.gpt_rate,
-                                              people.gpt_ai, post_count, post_rate_sum,
-                                              post_ai_sum)
+    # marker words heard and bounded-confidence opinions in one pass over the graph
+    words, ai_words, items, new_stance = listen_pass(
+        graph.indptr, graph.indices, people.gpt_rate, people.gpt_ai, post_count, post_rate_sum,
+        post_ai_sum, people.stance, opinion.confidence, opinion.influence)
     new_rate = update_rates(people.gpt_rate, words, items, people.ai_user, state.gpt_rate,
                             words_cfg.ai_exposure, words_cfg.adoption)
     # the AI-profile part follows the same linear rule (what they heard, and the model's part)
     new_ai = update_rates(people.gpt_ai, ai_words, items, people.ai_user, state.gpt_ai,
                           words_cfg.ai_exposure, words_cfg.adoption)
 
-    new_stance = bounded_confidence(people.stance, graph.indptr, graph.indices,
-                                    opinion.confidence, opinion.influence)
     users = np.flatnonzero(people.ai_user)
     if users.size:
         ai_stance = np.clip(state.stance_mean + state.stance_std * rng.standard_normal(users.size),
