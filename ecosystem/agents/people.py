@@ -130,7 +130,7 @@ class People:
         arrays = (self.creator, self.adoption_rank, self.custom_rank, self.style_type,
                   self.style_x, self.gpt_rate, self.gpt_ai, self.stance, self.anchor, self.posts,
                   self.ai_user, self.custom_prompt, self.last_post_type, self.last_post_x)
-        return sum(a.nbytes for a in arrays)
+        return sum(a.nbytes for a in arrays) + (0 if self.order is None else self.order.nbytes)
 
     def table(self) -> pl.DataFrame:
         """One row per person (the columns of ``humans.parquet``), in order of id."""
