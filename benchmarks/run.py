@@ -5,7 +5,7 @@
 
 Rows (see benchmarks/README.md): M0 memory bandwidth; B1 one step of 100,000 people and B2 of
 1,000,000 (Barabási–Albert, m = 5); B3 one generation of the core on 1,000,000 documents; B4 a
-sweep of 1,000 small chain runs on 2 workers; B6 the simulations per second of a small
+sweep of 1,000 small chain runs on 2 workers; C1 the simulations per second of a small
 calibration (ABC-SMC) on 2 workers; B5 the baseline scenario end to end, 100,000
 people, 120 steps; M1 peak memory of 1,000,000 people over 120 steps in the accumulate regime;
 R1 and R5 the plain per-agent Mesa step the ratios are taken against. Each workload runs in its
@@ -44,7 +44,7 @@ PLAN: dict[str, tuple[str, str, dict, dict]] = {
            {"docs": 50_000, "repeats": 3, "reference_docs": 1_000}),
     "B4": ("sweep", "a sweep of {runs:,} small chain runs on {workers} workers",
            {"runs": 1_000, "workers": 2, "repeats": 2}, {"runs": 40, "workers": 2, "repeats": 1}),
-    "B6": ("calibration",
+    "C1": ("calibration",
            "calibration throughput: a small ABC-SMC (pyabc), {humans:,} people, on {workers} "
            "workers",
            {"humans": 2_000, "steps": 24, "populations": 3, "particles": 40, "workers": 2,
@@ -60,8 +60,17 @@ PLAN: dict[str, tuple[str, str, dict, dict]] = {
     "M1": ("accumulate_peak",
            "peak memory: {humans:,} people, {steps} steps, accumulate regime (train on all)",
            {"humans": 1_000_000, "steps": 120}, {"humans": 20_000, "steps": 12}),
+    "B6": ("people_step", "one step of {humans:,} people (BA m = 5), as B2",
+           {"humans": 10_000_000, "repeats": 5}, {"humans": 200_000, "repeats": 3}),
+    "M2": ("scaled_peak", "peak memory, all-in: {humans:,} people, {steps} steps as B2",
+           {"humans": 1_000_000, "steps": 60}, {"humans": 50_000, "steps": 6}),
+    "M3": ("scaled_peak", "peak memory, all-in: {humans:,} people, {steps} steps as B2",
+           {"humans": 10_000_000, "steps": 60}, {"humans": 200_000, "steps": 6}),
 }
-REFERENCE = {"B1": "R1", "B2": "R1", "B5": "R5"}
+REFERENCE = {"B1": "R1", "B2": "R1", "B5": "R5", "B6": "R1"}
+MEMORY_BUDGET = 24 * 2**30
+"""The memory the largest-population estimate fills (bytes): the 24 GiB of the reference
+machine."""
 
 COLUMNS = [
     "workload", "description", "size", "unit", "repeats", "setup_s", "median_s", "min_s",
@@ -128,6 +137,14 @@ def make_row(key: str, description: str, result: dict, measured: dict) -> dict:
     elif kind == "calibration":
         row.update(unit="simulation", throughput=result["simulations_per_second"])
         row["note"] = f"simulations/s; {row['note']}"
+    elif kind == "scaled_peak":
+        # the median step of the run (its only repeat: the mean over its steps), per person
+        row.update(unit="person", ns_per_item=row["median_s"] / size * 1e9,
+                   throughput=1 / row["median_s"])
+        row["note"] = (f"{result['steps']} steps, mean s a step in median s; "
+                       f"{result['peak_rss_bytes'] / size:.0f} B a person all-in at peak; "
+                       f"corpus {result['corpus_docs']:,} docs, "
+                       f"{result['corpus_allocated_bytes'] / 2**20:,.0f} MB allocated")
     elif kind == "accumulate_peak":
         row.update(unit="person", throughput=result["steps"] / row["median_s"])
         row["note"] = (f"{result['steps']} steps, steps/s in throughput; corpus storage "
@@ -143,7 +160,7 @@ def make_row(key: str, description: str, result: dict, measured: dict) -> dict:
         reference_ratio = measured[reference]["cpu_median_s"] / measured[reference]["median_s"]
         row["cpu_speedup"] = row["speedup"] * reference_ratio / ratio
     state = result.get("state_bytes")
-    if state and bandwidth and kind != "accumulate_peak":
+    if state and bandwidth and kind not in ("accumulate_peak", "scaled_peak"):
         per_step = row["median_s"]
         if kind in ("end_to_end", "per_agent_run"):
             per_step = (row["median_s"] - row["setup_s"]) / result["steps"]
@@ -202,6 +219,38 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def scaling(measured: dict[str, dict], budget: int = MEMORY_BUDGET) -> list[str]:
+    """The scaling figures of issue 14 from the rows measured (lines of text; none missing).
+
+    The 10,000,000-person step and set-up over the 1,000,000-person ones (B6 / B2), and the
+    peak memory of M2 and M3 (60 steps of the scaled baseline, all-in) as bytes a person; the
+    two peaks give a fixed part and a part per person (a straight line through both), whose
+    ratio to ``budget`` is the largest population that fits.
+    """
+    lines = []
+    small, large = measured.get("B2"), measured.get("B6")
+    if small and large:
+        people = large["size"] / small["size"]
+        lines.append(
+            f"step: B6 / B2 = {large['median_s'] / small['median_s']:.1f}x for {people:.0f}x "
+            f"the people (cpu {large['cpu_median_s'] / small['cpu_median_s']:.1f}x); "
+            f"set-up {large['setup_s'] / small['setup_s']:.1f}x ({large['setup_s']:.1f} s)")
+    low, high = measured.get("M2"), measured.get("M3")
+    if low and high:
+        peak_low, peak_high = low["peak_rss_mb"] * 2**20, high["peak_rss_mb"] * 2**20
+        per_person = (peak_high - peak_low) / (high["size"] - low["size"])
+        fixed = peak_low - per_person * low["size"]
+        lines.append(
+            f"peak all-in: {peak_low / low['size']:.0f} B a person at {low['size']:,.0f}, "
+            f"{peak_high / high['size']:.0f} B at {high['size']:,.0f}; the line through both: "
+            f"{fixed / 2**20:,.0f} MB + {per_person:.0f} B a person")
+        if per_person > 0:
+            lines.append(f"largest population in {budget / 2**30:.0f} GiB: "
+                         f"({budget / 2**20:,.0f} MB - {fixed / 2**20:,.0f} MB) / "
+                         f"{per_person:.0f} B = {(budget - fixed) / per_person:,.0f} people")
+    return lines
+
+
 def git_commit() -> str | None:
     done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                           text=True, check=False)
@@ -247,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{key}: done in {time.perf_counter() - clock:.1f} s", file=sys.stderr, flush=True)
 
     print(format_table(rows))
+    for line in scaling(measured):
+        print(line)
     text = ("workload", "description", "unit", "note")
     table = pl.DataFrame({c: [row[c] for row in rows] for c in COLUMNS},
                          schema={c: pl.Utf8 if c in text else pl.Float64 for c in COLUMNS})

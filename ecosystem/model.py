@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 import polars as pl
 
+from ecosystem import social
 from ecosystem.agents.ai import AIModel, Curator
 from ecosystem.agents.people import (
     VIEW_LIMIT,
@@ -23,6 +24,7 @@ from ecosystem.agents.people import (
     Listener,
     listen,
     make_people,
+    relabel_people,
     update_adoption,
     write_posts,
 )
@@ -253,6 +255,13 @@ class EcosystemModel(mesa.Model):
         graph = build_graph(self.scenario.network, n, self.rngs["network"])
         people = make_people(self.scenario, self.culture, graph, self.rngs["people"],
                              human_rate=self.vocabulary.human_rate)
+        threshold = social.LOCALITY_MIN_PEOPLE
+        if threshold is not None and n >= threshold and self.people_step == "vectorised":
+            # a locality order, invisible in outputs: the initial draws are taken in the
+            # people's own order, then everyone is renumbered so neighbours sit close in memory
+            order = social.locality_order(graph)
+            people = relabel_people(people, order, social.relabel(graph, order))
+            del graph
         update_adoption(people, self.scenario, 0)
         if self.people_step == "per_agent":
             self._persons = build_persons(self, people)
@@ -268,7 +277,14 @@ class EcosystemModel(mesa.Model):
         if self.people is None:
             return None
         rng = np.random.default_rng(0) if rng is None else rng
-        return self.people.graph.sample(max_people, rng)
+        ids, edges = self.people.graph.sample(max_people, rng)
+        if self.people.order is not None:  # the people's own numbers, sorted
+            ids = self.people.order[ids]
+            sort = np.argsort(ids)
+            position = np.empty_like(sort)
+            position[sort] = np.arange(sort.size)
+            ids, edges = ids[sort].astype(np.int64), position[edges]
+        return ids, edges
 
     # -- one step -------------------------------------------------------------------------------
     @property

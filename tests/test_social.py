@@ -5,7 +5,12 @@ from scipy import stats
 
 import ecosystem
 from ecosystem.scenario import ScenarioError, load_scenario
-from ecosystem.social import barabasi_albert, build_graph, read_edgelist
+from ecosystem.social import (
+    barabasi_albert,
+    barabasi_albert_reference,
+    build_graph,
+    read_edgelist,
+)
 
 
 def test_barabasi_albert_matches_networkx_in_distribution():
@@ -20,6 +25,26 @@ def test_barabasi_albert_matches_networkx_in_distribution():
     table = np.array([np.histogram(ours, bins)[0], np.histogram(theirs, bins)[0]])
     assert stats.chi2_contingency(table).pvalue > 1e-3
     assert ours.min() >= 1
+
+
+@pytest.mark.parametrize(("n", "m"), [(3, 5), (6, 5), (7, 5), (50, 1), (2000, 4), (5000, 5)])
+def test_barabasi_albert_one_pass_equals_the_whole_array_reference(n, m):
+    # the compiled one-pass CSR build takes the same draws: the same arrays, bit for bit
+    ours = barabasi_albert(n, m, np.random.default_rng(n + m))
+    ref = barabasi_albert_reference(n, m, np.random.default_rng(n + m))
+    assert ours.indptr.dtype == np.int64 and ours.indices.dtype == np.int32
+    np.testing.assert_array_equal(ours.indptr, ref.indptr)
+    np.testing.assert_array_equal(ours.indices, ref.indices)
+
+
+def test_barabasi_albert_chunked_draws_are_one_draw(monkeypatch):
+    # the uniform draws taken in chunks are the numbers of one draw of every slot
+    import ecosystem.social as social
+
+    whole = barabasi_albert(3000, 3, np.random.default_rng(2))
+    monkeypatch.setattr(social, "BA_CHUNK", 7)
+    chunked = barabasi_albert(3000, 3, np.random.default_rng(2))
+    np.testing.assert_array_equal(whole.indices, chunked.indices)
 
 
 def test_graph_is_simple_and_symmetric():
@@ -86,3 +111,25 @@ def test_network_sample_edges_are_real():
     assert ids.size == 200 and edges.shape[1] == 2 and edges.size > 0
     for a, b in edges[:50]:
         assert ids[b] in model.people.graph.neighbours(ids[a])
+
+
+def test_locality_order_relabels_to_the_same_graph():
+    # two components (a BA graph and a separate path) and an isolated person
+    g = barabasi_albert(3000, 4, np.random.default_rng(3))
+    a = np.concatenate([g.rows, [3000, 3001]])
+    b = np.concatenate([g.indices, [3001, 3002]])
+    from ecosystem.social import from_edges, locality_order, relabel
+
+    graph = from_edges(3004, a, b)
+    order = locality_order(graph)
+    assert np.array_equal(np.sort(order), np.arange(graph.size))
+    assert order[0] == np.argmax(graph.degree)  # the search starts at the hub
+    new = relabel(graph, order)
+    # the same degree sequence under the permutation
+    np.testing.assert_array_equal(new.degree, graph.degree[order])
+    # the same edge set under the permutation, each list sorted
+    old_edges = set(zip(graph.rows.tolist(), graph.indices.tolist(), strict=True))
+    mapped = set(zip(order[new.rows].tolist(), order[new.indices].tolist(), strict=True))
+    assert mapped == old_edges and new.indices.size == graph.indices.size
+    assert all(np.all(np.diff(new.neighbours(i)) > 0) for i in range(new.size))
+    assert new.indices.dtype == np.int32 and new.indptr.dtype == np.int64

@@ -24,11 +24,12 @@ import mesa
 import numpy as np
 import polars as pl
 
-from ecosystem.core.contagion import heard_rates_pair, update_rates
+from ecosystem.core.contagion import update_rates
 from ecosystem.core.corpus import HUMAN, Culture, Docs, put_rows, take_rows
 from ecosystem.core.decode import decode, prompt_points
 from ecosystem.core.fit import ModelState
-from ecosystem.core.opinion import absorb, bounded_confidence
+from ecosystem.core.listening import listen_pass
+from ecosystem.core.opinion import absorb
 from ecosystem.scenario import Scenario
 from ecosystem.social import SocialGraph
 
@@ -82,6 +83,9 @@ class People:
         Their own initial view, which stubbornness pulls them back to.
     posts : int32 (n,)
         Posts uploaded so far.
+    order : int32 (n,) or None
+        The people's own numbers (their ids in ``humans.parquet``) when the arrays are held in
+        a locality order of the graph (:func:`relabel_people`); None when index = id.
     """
 
     graph: SocialGraph
@@ -94,6 +98,7 @@ class People:
     stance: np.ndarray
     anchor: np.ndarray
     posts: np.ndarray
+    order: np.ndarray | None = None
     ai_user: np.ndarray = field(init=False)
     gpt_ai: np.ndarray = field(init=False)
     custom_prompt: np.ndarray = field(init=False)
@@ -126,13 +131,13 @@ class People:
         arrays = (self.creator, self.adoption_rank, self.custom_rank, self.style_type,
                   self.style_x, self.gpt_rate, self.gpt_ai, self.stance, self.anchor, self.posts,
                   self.ai_user, self.custom_prompt, self.last_post_type, self.last_post_x)
-        return sum(a.nbytes for a in arrays)
+        return sum(a.nbytes for a in arrays) + (0 if self.order is None else self.order.nbytes)
 
     def table(self) -> pl.DataFrame:
-        """One row per person (the columns of ``humans.parquet``)."""
-        return pl.DataFrame(
+        """One row per person (the columns of ``humans.parquet``), in order of id."""
+        table = pl.DataFrame(
             {
-                "id": np.arange(self.size),
+                "id": np.arange(self.size) if self.order is None else self.order,
                 "creator": self.creator,
                 "ai_user": self.ai_user,
                 "custom_prompt": self.custom_prompt,
@@ -144,6 +149,24 @@ class People:
             },
             schema=HUMANS_SCHEMA,
         )
+        return table if self.order is None else table.sort("id")
+
+
+def relabel_people(people: People, order: np.ndarray, graph: SocialGraph) -> People:
+    """The same people held in another order: person ``order[i]`` is stored at index ``i``.
+
+    ``graph`` is the social graph relabelled the same way (:func:`ecosystem.social.relabel`);
+    every per-person array is permuted, and ``order`` keeps each person's own id for the
+    outputs. Call before the first step (the derived arrays start afresh).
+    """
+    if people.order is not None:
+        raise ValueError("relabel_people: these people are already relabelled")
+    fields = {}
+    for name in People.__dataclass_fields__:
+        value = getattr(people, name)
+        if People.__dataclass_fields__[name].init and name not in ("graph", "order"):
+            fields[name] = value[order]
+    return People(graph=graph, order=np.asarray(order, dtype=np.int32), **fields)
 
 
 def make_people(
@@ -318,17 +341,16 @@ def listen(
     post_count = np.bincount(posts.author, minlength=n)
     post_rate_sum = np.bincount(posts.author, weights=posts.gpt_rate, minlength=n)
     post_ai_sum = np.bincount(posts.author, weights=posts.gpt_ai, minlength=n)
-    words, ai_words, items = heard_rates_pair(graph.indptr, graph.indices, people.gpt_rate,
-                                              people.gpt_ai, post_count, post_rate_sum,
-                                              post_ai_sum)
+    # marker words heard and bounded-confidence opinions in one pass over the graph
+    words, ai_words, items, new_stance = listen_pass(
+        graph.indptr, graph.indices, people.gpt_rate, people.gpt_ai, post_count, post_rate_sum,
+        post_ai_sum, people.stance, opinion.confidence, opinion.influence)
     new_rate = update_rates(people.gpt_rate, words, items, people.ai_user, state.gpt_rate,
                             words_cfg.ai_exposure, words_cfg.adoption)
     # the AI-profile part follows the same linear rule (what they heard, and the model's part)
     new_ai = update_rates(people.gpt_ai, ai_words, items, people.ai_user, state.gpt_ai,
                           words_cfg.ai_exposure, words_cfg.adoption)
 
-    new_stance = bounded_confidence(people.stance, graph.indptr, graph.indices,
-                                    opinion.confidence, opinion.influence)
     users = np.flatnonzero(people.ai_user)
     if users.size:
         ai_stance = np.clip(state.stance_mean + state.stance_std * rng.standard_normal(users.size),
