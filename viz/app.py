@@ -44,6 +44,8 @@ INTRO = (
     "chance. AI models are trained on the web, write for it, and the next model is trained on "
     "what they wrote."
 )
+COMMIT_EVENTS = ("focusout", "keyup.enter")
+"""Browser events on which a number field's text is read."""
 COLOR_LABELS = {"gpt_rate": "marker words", "stance": "stance"}
 
 CSS = """
@@ -89,11 +91,19 @@ def NumberField(control: Control, value, on_value, on_reject, draft=None, label=
     """A typed number: shows the value the runs use, or what was typed and could not be used.
 
     What is typed is read when the field is left or Enter is pressed; text that is not a number
-    goes to ``on_reject(text, message)`` with a message naming the control.
+    goes to ``on_reject(text, message)`` with a message naming the control. Until then the
+    field keeps what is being typed, also when the page redraws for a new month while playing
+    (a redraw sets every field to the text its component renders).
     """
-    text = draft[0] if draft else control.to_text(value)
+    shown = draft[0] if draft else control.to_text(value)
+    typing = solara.use_reactive(None)  # text typed and not yet read, or None
+    text = shown if typing.value is None else typing.value
 
-    def commit(typed: str):
+    def commit(typed):
+        typing.set(None)
+        typed = "" if typed is None else str(typed)
+        if typed == shown:
+            return  # left without a change
         try:
             parsed = control.parse(typed)
         except ValueError as exc:
@@ -101,9 +111,31 @@ def NumberField(control: Control, value, on_value, on_reject, draft=None, label=
             return
         on_value(parsed)
 
-    solara.InputText(label or control.label, value=text, on_value=commit,
-                     continuous_update=False, error=draft[1] if draft else False,
-                     ).meta(ref=control.key)
+    message = draft[1] if draft else None
+    field = solara.v.TextField(
+        v_model=text, on_v_model=typing.set, label=label or control.label,
+        error=bool(message), messages=[message] if message else [], hide_details="auto",
+    ).meta(ref=control.key)
+    commit_ref = solara.use_ref(commit)
+    commit_ref.current = commit
+
+    def listen():
+        widget = solara.get_widget(field)
+
+        def on_event(widget, _event, _data):
+            commit_ref.current(widget.v_model)
+
+        for event in COMMIT_EVENTS:
+            widget.on_event(event, on_event)
+
+        def forget():
+            for event in COMMIT_EVENTS:
+                widget.on_event(event, on_event, remove=True)
+
+        return forget
+
+    solara.use_effect(listen, [])
+    return field
 
 
 @solara.component

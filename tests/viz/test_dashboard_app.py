@@ -257,6 +257,27 @@ def test_a_change_while_playing_restarts_from_month_zero_and_keeps_playing(dash,
     dash.pause()
 
 
+def test_text_typed_while_a_new_month_arrives_is_kept_and_applied(dash, page):
+    # While playing, every month redraws the page; a redraw must not put the old value back
+    # into a field the user is typing in (it did, so Enter then read the old text).
+    field = page.find(v.TextField, meta_ref="decoding.temperature").widget
+    field.v_model = "0.5"  # typed, not yet committed
+    dash.step()
+    dash.wait()
+    assert dash.snapshot.value.step == 1  # the page redrew for a new month
+    assert field.v_model == "0.5"
+    field.fire_event("keyup.enter", None)
+    dash.wait()
+    assert dash.whatif.value["decoding.temperature"] == 0.5
+    assert dash.snapshot.value.step == 0  # the change restarted both sides
+    # Leaving the field without a change does not restart the runs.
+    dash.step()
+    dash.wait()
+    field.fire_event("focusout", None)
+    dash.wait()
+    assert dash.snapshot.value.step == 1
+
+
 def test_pause_during_a_restart_wins(dash, live):
     dash.set_world("scenario.steps", 400)
     dash.play()
