@@ -30,7 +30,7 @@ from viz.plots import (
     TYPES_CAPTION,
     TYPES_TITLE,
     FigureUpdate,
-    apply,
+    LiveChart,
 )
 from viz.runs import BAND_NAME, CONFIDENCE, LARGER, replicates_for
 from viz.state import Dashboard
@@ -46,6 +46,11 @@ INTRO = (
 )
 COMMIT_EVENTS = ("focusout", "keyup.enter")
 """Browser events on which a number field's text is read."""
+ANSWERS = ("_js2py_traceDeltas", "_js2py_layoutDelta")
+"""What plotly's widget sends back once its browser has drawn an update."""
+NETWORK_INTERVAL = 1.0
+"""Least seconds between two redraws of the network (hundreds of dots, the costliest chart to
+draw); the month shown last is always drawn."""
 COLOR_LABELS = {"gpt_rate": "marker words", "stance": "stance"}
 
 CSS = """
@@ -312,33 +317,38 @@ def figure_widget_class():
 
 
 @solara.component
-def LiveFigure(update: FigureUpdate, dash: Dashboard | None = None):
+def LiveFigure(update: FigureUpdate, dash: Dashboard | None = None, min_interval: float = 0.0):
     """A plotly chart that builds its figure once and then only moves its traces' data.
 
-    With ``dash`` the chart is registered so playing waits for the browser to draw it.
+    Updates reach the browser no faster than it draws them (:class:`~viz.plots.LiveChart`):
+    while it is still drawing a month, only the latest month waits. With ``dash`` the chart is
+    registered with the page (``dash.charts``); ``min_interval`` is the least seconds between
+    two updates sent, for a chart that is costly to draw.
     """
     element = figure_widget_class().element()
-    built = solara.use_memo(dict, [])
+    feed = solara.use_ref(None)
 
     def register():
         widget = solara.get_widget(element)
-        if dash is None:
-            return None
-
-        def answered(change):
-            widget._ecosystem_answered = True
-
-        widget.observe(answered, "_js2py_traceDeltas")
-        dash.charts[id(widget)] = widget
+        live = feed.current = feed.current or LiveChart(widget, min_interval)
+        for name in ANSWERS:
+            widget.observe(live.on_answer, name)
+        if dash is not None:
+            dash.charts[id(widget)] = live
 
         def forget():
-            dash.charts.pop(id(widget), None)
-            widget.unobserve(answered, "_js2py_traceDeltas")
+            for name in ANSWERS:
+                widget.unobserve(live.on_answer, name)
+            live.close()
+            if dash is not None:
+                dash.charts.pop(id(widget), None)
 
         return forget
 
     def bring_up_to_date():
-        apply(solara.get_widget(element), update, built)
+        widget = solara.get_widget(element)
+        feed.current = feed.current or LiveChart(widget, min_interval)
+        feed.current.offer(update)
 
     solara.use_effect(register, [])
     solara.use_effect(bring_up_to_date, [update])
@@ -346,12 +356,13 @@ def LiveFigure(update: FigureUpdate, dash: Dashboard | None = None):
 
 
 @solara.component
-def Chart(name: str, title: str, caption: str, update: FigureUpdate, dash=None):
-    """A titled card holding one chart."""
+def Chart(name: str, title: str, caption: str, update: FigureUpdate, dash=None,
+          min_interval: float = 0.0):
+    """A titled card holding one chart (see :func:`LiveFigure` for ``min_interval``)."""
     with solara.Card(title, margin=0, classes=[f"ecosystem-plot-{name}", "ecosystem-plot"],
                      style={"margin-bottom": "12px"}):
         solara.Text(caption, style={"font-size": "0.85em", "color": "#555"})
-        LiveFigure(update, dash)
+        LiveFigure(update, dash, min_interval)
 
 
 @solara.component
@@ -369,7 +380,8 @@ def Plots(dash: Dashboard):
             Chart(panel.name, panel.title, panel.caption, updates[panel.name], dash)
         Chart("types", TYPES_TITLE, TYPES_CAPTION, updates["types"], dash)
         with solara.Column(gap="4px"):
-            Chart("network", NETWORK_TITLE, NETWORK_CAPTION, updates["network"], dash)
+            Chart("network", NETWORK_TITLE, NETWORK_CAPTION, updates["network"], dash,
+                  min_interval=NETWORK_INTERVAL)
             names = {label: value for value, label in COLOR_LABELS.items()}
             solara.ToggleButtonsSingle(
                 value=COLOR_LABELS[color_by], values=list(names),

@@ -14,6 +14,8 @@ the numbers, not a new picture.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -451,3 +453,103 @@ def apply(widget: Any, update: FigureUpdate, key_holder: dict) -> bool:
     if update.layout:
         widget.plotly_relayout(update.layout)
     return False
+
+
+class LiveChart:
+    """Feeds one plotly figure widget its updates, never faster than its browser draws them.
+
+    A browser answers every update of a chart once it has drawn it (plotly's widget reports the
+    redraw). Until then a newer update waits, and only the latest waiting one is sent when the
+    answer comes: each update carries the whole series, so skipping one loses nothing, and the
+    chart always moves to the latest month instead of working through a queue of old ones.
+    A chart no browser has answered yet (tests, a page still loading) gets every update at
+    once; a browser that stays silent for ``patience`` seconds is sent the latest update anyway.
+
+    Parameters
+    ----------
+    widget : plotly FigureWidget
+    min_interval : float
+        Least seconds between two updates of the data sent (for a chart that is costly to
+        draw); the latest update is always sent in the end, and a new figure (new runs, another
+        colouring) at once.
+    patience : float
+        Seconds to wait for an answer before sending anyway.
+    clock : callable
+        Monotonic clock (tests pass their own).
+    """
+
+    def __init__(self, widget: Any, min_interval: float = 0.0, patience: float = 2.0,
+                 clock: Callable[[], float] | None = None):
+        self.widget = widget
+        self.min_interval = min_interval
+        self.patience = patience
+        self.clock = clock or time.monotonic
+        self.built: dict = {}
+        self.answered = False
+        self.pending: FigureUpdate | None = None
+        self.sent_at = -float("inf")
+        self.sent = 0
+        """Updates sent to the widget (the others were skipped for a newer one)."""
+        self._lock = threading.RLock()
+        self._timer: threading.Timer | None = None
+
+    def busy(self) -> bool:
+        """Whether the browser has not yet drawn the last update sent."""
+        widget = self.widget
+        return self.answered and bool(getattr(widget, "_trace_edit_in_process", False)
+                                      or getattr(widget, "_layout_edit_in_process", False))
+
+    def offer(self, update: FigureUpdate) -> bool:
+        """Send ``update`` now, or keep it until it may be sent (replacing an older one).
+
+        Returns
+        -------
+        bool
+            Whether it was sent now.
+        """
+        with self._lock:
+            self.pending = update
+            return self._send_pending()
+
+    def on_answer(self, _change: Any = None) -> None:
+        """The browser reported a redraw: send the update that waited, if it may be sent."""
+        with self._lock:
+            self.answered = True
+            self._send_pending()
+
+    def close(self) -> None:
+        """Stop the timer of a waiting update (the chart is gone)."""
+        with self._lock:
+            self.pending = None
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+    def _send_pending(self) -> bool:
+        if self.pending is None:
+            return False
+        since = self.clock() - self.sent_at
+        if self.busy() and since < self.patience:
+            self._wake_in(self.patience - since)  # unless the browser answers first
+            return False
+        if since < self.min_interval and self.pending.key == self.built.get("key"):
+            self._wake_in(self.min_interval - since)
+            return False
+        update, self.pending = self.pending, None
+        apply(self.widget, update, self.built)
+        self.sent_at = self.clock()
+        self.sent += 1
+        return True
+
+    def _wake_in(self, seconds: float) -> None:
+        if self._timer is not None:
+            return
+
+        def wake():
+            with self._lock:
+                self._timer = None
+                self._send_pending()
+
+        self._timer = threading.Timer(max(seconds, 0.0), wake)
+        self._timer.daemon = True
+        self._timer.start()

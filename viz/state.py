@@ -61,8 +61,6 @@ PROJECT_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FRAME_SECONDS = 0.1
 """Least time between two published months while playing."""
 
-BROWSER_WAIT = 2.0
-"""Most seconds playing waits for the browser to draw the previous month."""
 
 
 def default_scenario() -> Path:
@@ -133,7 +131,7 @@ class Dashboard:
         self._worker: threading.Thread | None = None
         self.runs: RunSet | None = None
         self.charts: dict[int, Any] = {}
-        """The page's chart widgets: playing waits until the browser has drawn the last month."""
+        """The page's charts (:class:`viz.plots.LiveChart`), by widget id."""
 
         baseline, intervention, _ = build_scenarios(base, self.world.value, self.whatif.value)
         self.scenarios = solara.reactive({"baseline": baseline, "intervention": intervention})
@@ -392,22 +390,9 @@ class Dashboard:
         self.snapshot.set(snapshot)
         self.starting.set(False)
 
-    def browser_busy(self) -> bool:
-        """Whether a browser is still drawing the last month sent to it.
-
-        A chart counts once its browser has answered an update (plotly's widget reports every
-        redraw), so pages without a browser (tests, a closed tab) never hold the runs up.
-        """
-        return any(getattr(chart, "_trace_edit_in_process", False)
-                   and getattr(chart, "_ecosystem_answered", False)
-                   for chart in list(self.charts.values()))
-
     def _advance(self) -> None:
-        # Playing never outruns the browser (at most BROWSER_WAIT seconds): it shows every
-        # month, and a change or a Pause acts on the month the user sees.
-        deadline = time.monotonic() + BROWSER_WAIT
-        while self._play and self.browser_busy() and time.monotonic() < deadline:
-            time.sleep(0.01)
+        # The months go on at the simulation's pace (at most one a FRAME_SECONDS); each chart
+        # draws the latest month its browser can keep up with (viz.plots.LiveChart).
         started = time.monotonic()
         runs = self.runs
         snapshot = runs.advance()
@@ -416,7 +401,6 @@ class Dashboard:
         if current:
             self.snapshot.set(snapshot)
         if self._play:
-            # Leave the browser time to draw the month before the next arrives.
             time.sleep(max(0.0, FRAME_SECONDS - (time.monotonic() - started)))
 
     # -- views and export ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The plotly figures draw the snapshot's means and bands, and are updated in place."""
 
 import json
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -9,7 +10,7 @@ import plotly.io
 import pytest
 
 import ecosystem
-from viz.plots import PANELS, FigureSet, apply, figures
+from viz.plots import PANELS, FigureSet, LiveChart, apply, figures
 from viz.runs import RUNS, RunSet
 
 
@@ -121,3 +122,58 @@ def test_every_figure_serialises(runs):
     assert set(built) == {p.name for p in PANELS} | {"types", "network"}
     for fig in built.values():
         json.loads(plotly.io.to_json(fig))
+
+
+class _BrowserWidget(go.Figure):
+    """A figure that, like plotly's widget, is busy from an update until its browser answers."""
+
+    def plotly_restyle(self, *args, **kwargs):
+        super().plotly_restyle(*args, **kwargs)
+        self._trace_edit_in_process = True
+
+    def answer(self, live):
+        self._trace_edit_in_process = False
+        live.on_answer()
+
+
+def test_a_busy_browser_gets_only_the_latest_month(runs):
+    figure_set = FigureSet()
+    widget = _BrowserWidget()
+    widget._trace_edit_in_process = False
+    now = [0.0]
+    live = LiveChart(widget, patience=2.0, clock=lambda: now[0])
+    assert live.offer(figure_set.update(runs.snapshot())["ai_share"])  # no browser yet: sent
+    snapshots = [runs.advance() for _ in range(3)]
+    assert live.offer(figure_set.update(snapshots[0])["ai_share"])  # never answered: sent
+    widget.answer(live)  # the browser has drawn month 1
+    assert live.offer(figure_set.update(snapshots[1])["ai_share"])  # idle browser: sent
+    assert live.busy()
+    assert not live.offer(figure_set.update(snapshots[1])["ai_share"])  # drawing: waits
+    assert not live.offer(figure_set.update(snapshots[2])["ai_share"])  # replaces the waiting
+    assert live.sent == 3
+    widget.answer(live)  # drawn: the latest month goes out, the skipped one never does
+    assert live.sent == 4 and live.pending is None
+    mean, _, _ = snapshots[2].band("intervention", "ai_share")
+    np.testing.assert_allclose(np.array(widget.data[3].y, dtype=float), mean)
+    # A browser silent for longer than its patience is sent the latest month anyway.
+    later = runs.advance()
+    now[0] += 2.5
+    assert live.offer(figure_set.update(later)["ai_share"])
+    live.close()
+
+
+def test_a_costly_chart_is_redrawn_at_most_once_an_interval_and_the_last_month_is_drawn(runs):
+    figure_set = FigureSet()
+    widget = go.Figure()
+    live = LiveChart(widget, min_interval=0.3)
+    assert live.offer(figure_set.update(runs.snapshot())["network"])
+    assert not live.offer(figure_set.update(runs.advance())["network"])  # too soon: waits
+    last = runs.advance()
+    assert not live.offer(figure_set.update(last)["network"])
+    deadline = time.monotonic() + 10
+    while live.pending is not None and time.monotonic() < deadline:
+        time.sleep(0.02)  # the interval's timer sends the waiting month
+    assert live.sent == 2 and live.pending is None
+    colours = np.asarray(widget.data[3].marker.color, dtype=float)
+    np.testing.assert_allclose(colours, last.network["intervention"].gpt_rate)
+    live.close()
