@@ -6,9 +6,8 @@ Start it with ``ecosystem dashboard [SCENARIO]`` (or ``solara run viz.app`` with
 ``ECOSYSTEM_DASHBOARD_SCENARIO`` naming the file to open).
 
 Pages: :data:`routes` lists the pages the server offers (Solara routes): the what-if page at
-``/``. The sweep explorer (:mod:`viz.sweeps`) runs as its own page
-(``ECOSYSTEM_SWEEP_FOLDER=FOLDER solara run viz.sweeps``); another page is mounted by adding a
-route, and with more than one :func:`Layout` shows a tab per page.
+``/`` and the sweep explorer (:mod:`viz.sweeps`) at ``/sweeps``; :func:`Layout` shows a tab
+per page. Another page is mounted by adding a route.
 """
 
 from __future__ import annotations
@@ -458,6 +457,18 @@ def Layout(children=()):
     solara.Column(children=list(children), style={"padding": "0"})
 
 
-routes = [solara.Route(path="/", component=Page, label="What if…")]
+@solara.component
+def SweepExplorer():
+    """The sweep explorer (:mod:`viz.sweeps`): a sweep folder's lines, ranking and PRIM boxes."""
+    from viz import sweeps  # its tables and PRIM load only when the page opens
+
+    sweeps.Page()
+
+
+routes = [
+    # The root route's layout frames every page (without it Solara adds its own app bar).
+    solara.Route(path="/", component=Page, label="What if…", layout=Layout),
+    solara.Route(path="sweeps", component=SweepExplorer, label="Sweep explorer"),
+]
 """The pages of the dashboard; append a :class:`solara.Route` to mount another one."""
 

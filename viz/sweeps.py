@@ -32,6 +32,7 @@ import numpy as np
 import plotly.graph_objects as go
 import polars as pl
 import solara
+import solara.lab
 
 from ecosystem.experiments.plan import Plan
 from ecosystem.experiments.sweep import RESULTS, is_sweep_folder, load_plan
@@ -48,6 +49,20 @@ __all__ = [
     "ranking_figure",
     "tradeoff_figure",
 ]
+
+CSS = """
+.v-application, .v-application__wrap, .solara-autorouter-content { min-width: 0; }
+.ecosystem-sweep-page { max-width: 100%; overflow-x: hidden; box-sizing: border-box; }
+.ecosystem-sweep-page pre { white-space: pre-wrap; overflow-wrap: anywhere; max-width: 100%; }
+.ecosystem-sweep-page .v-col-12, .ecosystem-sweep-page .v-col { min-width: 0; }
+.ecosystem-sweep-page .js-plotly-plot { width: 100%; }
+.ecosystem-sweep-page .js-plotly-plot, .ecosystem-sweep-page .plot-container { max-width: 100%; }
+.ecosystem-sweep-page .v-card, .ecosystem-sweep-page .v-card > * { min-width: 0; max-width: 100%; }
+.ecosystem-sweep-page .v-table, .ecosystem-sweep-page table { max-width: 100%; overflow-x: auto;
+  display: block; }
+.ecosystem-sweep-page .v-input__slider, .ecosystem-sweep-page .v-slider { min-width: 160px; }
+"""
+"""Keeps the page within the screen's width (a phone's 400 px included)."""
 
 SWEEP_ENV = "ECOSYSTEM_SWEEP_FOLDER"
 """Environment variable naming the folder :func:`Page` opens first."""
@@ -187,8 +202,11 @@ def lines_figure(data: SweepData, metric: str) -> go.Figure:
         title={"text": f"{metric}: mean, band {BAND[0]:.0%}–{BAND[1]:.0%} of the {what}",
                "font": {"size": 13}},
         xaxis_title="step", yaxis_title=KEY_METRICS.get(metric, metric),
-        margin={"l": 50, "r": 10, "t": 40, "b": 40}, height=380,
-        legend={"font": {"size": 10}}, hovermode="closest")
+        margin={"l": 50, "r": 10, "t": 40, "b": 40}, height=380 + 18 * len(figure.data) // 2,
+        # Below the axes, so a narrow screen keeps the lines wide and the names whole.
+        legend={"font": {"size": 10}, "orientation": "h", "yanchor": "top", "y": -0.18,
+                "xanchor": "left", "x": 0},
+        hovermode="closest")
     return figure
 
 
@@ -331,7 +349,7 @@ def limits_figure(result) -> go.Figure:
                             insidetextanchor="middle", showlegend=False,
                             hovertemplate="%{y}: %{text}<extra></extra>"))
     figure.update_layout(barmode="overlay", height=120 + 34 * max(len(rows), 1),
-                         xaxis={"title": "share of the key's swept range (or values) kept",
+                         xaxis={"title": "share of the swept range kept",
                                 "range": [0, 1]},
                          yaxis={"autorange": "reversed", "automargin": True},
                          title={"text": "box limits", "font": {"size": 13}},
@@ -361,9 +379,12 @@ def _chart_widget():
     """Plotly's figure widget, made from a whole figure at once (``source``)."""
     from plotly.graph_objs import FigureWidget
 
+    from viz.plots import CONFIG
+
     class ChartWidget(FigureWidget):
         def __init__(self, _source: go.Figure, **kwargs):
             super().__init__(data=_source.data, layout=_source.layout, **kwargs)
+            self._config = dict(CONFIG)  # takes its card's width
 
     return ChartWidget
 
@@ -434,15 +455,20 @@ def DiscoveryPanel(data: SweepData, metric: str, step: int):
     median = solara.use_memo(lambda: default_threshold(data, metric, step), [data, metric, step])
     threshold = typed[2] if typed[:2] == (metric, step) else median
     min_density, set_min_density = solara.use_state(0.8)
-    outcome = solara.use_memo(
-        lambda: _try(lambda: discover(
-            data.folder, metric, step=step, min_density=min_density,
-            **{direction: threshold})) if threshold is not None
-        else "Threshold: type a number.",
-        [data, metric, step, direction, threshold, min_density])
-    figures = solara.use_memo(
-        lambda: None if isinstance(outcome, str)
-        else (tradeoff_figure(outcome), limits_figure(outcome)), [outcome])
+
+    def find_boxes():
+        # In a thread: the first search also loads the EMA workbench (seconds), and the lines
+        # and the ranking show meanwhile.
+        if threshold is None:
+            return "Threshold: type a number.", None
+        outcome = _try(lambda: discover(data.folder, metric, step=step,
+                                        min_density=min_density, **{direction: threshold}))
+        if isinstance(outcome, str):
+            return outcome, None
+        return outcome, (tradeoff_figure(outcome), limits_figure(outcome))
+
+    task = solara.lab.use_task(find_boxes, dependencies=[data, metric, step, direction,
+                                                         threshold, min_density])
     with solara.Card("Scenario discovery (PRIM)", margin=0,
                      classes=["ecosystem-sweep-discovery"]):
         _note("Which ranges of the swept keys lead to the outcome? Coverage: share of the "
@@ -457,6 +483,11 @@ def DiscoveryPanel(data: SweepData, metric: str, step: int):
             solara.SliderFloat(f"least density: {min_density:.2f}", value=min_density,
                                min=0.5, max=1.0, step=0.05,
                                on_value=set_min_density).meta(ref="min-density")
+        if not task.finished:
+            solara.ProgressLinear(True)
+            solara.Text("Finding the boxes with PRIM…", style={"color": "#555"})
+            return
+        outcome, figures = task.value
         if isinstance(outcome, str):
             solara.Warning(outcome, dense=True)
             return
@@ -482,6 +513,7 @@ def SweepPage(folder: str = ""):
     loaded = solara.use_memo(lambda: _try(lambda: load_sweep(path)), [path])
     metric, set_metric = solara.use_state("")
     step, set_step = solara.use_state(None)
+    solara.Style(CSS)
     with solara.Column(style={"padding": "12px"}, classes=["ecosystem-sweep-page"]):
         solara.HTML(tag="h3", unsafe_innerHTML="A sweep: many runs at once",
                     style={"margin": "0"})

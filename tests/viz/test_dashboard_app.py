@@ -333,5 +333,6 @@ def test_page_falls_back_to_the_baseline_when_the_file_went_bad(scenario_folder,
 
 
 def test_pages_are_solara_routes():
-    assert [route.path for route in app.routes] == ["/"]
+    assert [route.path for route in app.routes] == ["/", "sweeps"]
     assert app.routes[0].component is app.Page
+    assert app.routes[1].component is app.SweepExplorer

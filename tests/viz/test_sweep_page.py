@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import ipyvuetify as v
 import numpy as np
 import polars as pl
@@ -45,6 +47,17 @@ def _type(rc, key, text):
     field.fire_event("focusout", None)
 
 
+def _boxes_text(rc, containing=""):
+    """PRIM's boxes as text, once the page's search (in a thread) has shown them."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        widgets = rc.find(v.Html, meta_ref="boxes-text").widgets
+        if widgets and containing in widgets[0].children[0]:
+            return widgets[0].children[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no boxes containing {containing!r}: {_alerts(rc)}")
+
+
 def _figures(rc):
     return list(rc.find(FigureWidget).widgets)  # the charts subclass it
 
@@ -64,13 +77,12 @@ def test_the_page_shows_lines_ranking_and_the_planted_box(designed):
     mean = next(t for t in lines.data if t.mode == "lines")
     assert list(mean.x) == [0, 5]
     _type(rc, "threshold", "0.1")
-    text = rc.find(v.Html, meta_ref="boxes-text").widget.children[0]
+    text = _boxes_text(rc, "below 0.1")
     assert "box 1: coverage 1.00, density 1.00" in text
     assert LEVER in text
     assert len(_figures(rc)) == 4  # lines, ranking, trade-off, limits
     rc.find(v.BtnToggle, meta_ref="direction").widget.v_model = "above"
-    text = rc.find(v.Html, meta_ref="boxes-text").widget.children[0]
-    assert "PRIM on tail_mass above 0.1 at step 5" in text
+    text = _boxes_text(rc, "PRIM on tail_mass above 0.1 at step 5")
     rc.close()
 
 
@@ -122,6 +134,9 @@ def test_a_bad_folder_says_what_is_wrong(tmp_path, which, designed):
 def test_no_box_and_a_threshold_no_run_meets(designed):
     _, rc = solara.render(SweepPage(folder=str(designed)), handle_error=False)
     _type(rc, "threshold", "-1")
+    deadline = time.monotonic() + 60
+    while "no run has tail_mass below -1" not in _alerts(rc) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the search runs in a thread
     assert "no run has tail_mass below -1" in _alerts(rc)
     rc.close()
 
