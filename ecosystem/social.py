@@ -209,12 +209,13 @@ def barabasi_albert(n: int, m: int, rng: np.random.Generator) -> SocialGraph:
         _ba_resolve(resolved, rng.random(hi - lo), lo, m)
     blocks = ((n - 1) >> shift) + 1
     start = np.zeros(blocks + 1, dtype=np.int64)
-    _ba_block_counts(resolved, m, n, shift, start)
+    # each person's m targets sorted in place, repeats marked -1; links into each block counted
+    _ba_sort_targets(resolved, m, shift, start)
     np.cumsum(start, out=start)
     links = int(start[-1])  # distinct edges: every edge is one link into an earlier person
     picker = np.empty(links, dtype=np.int32)  # who made each link, grouped by block
     place = np.empty(links, dtype=np.uint16)  # the picked person's place in their block
-    _ba_gather_links(resolved, m, n, shift, start[:-1].copy(), picker, place)
+    _ba_gather_links(resolved, m, shift, start[:-1].copy(), picker, place)
     indptr = np.empty(n + 1, dtype=np.int64)
     indices = np.empty(2 * links, dtype=np.int32)
     _ba_write_rows(resolved, m, n, shift, start, picker, place, indptr, indices)
@@ -223,66 +224,63 @@ def barabasi_albert(n: int, m: int, rng: np.random.Generator) -> SocialGraph:
 
 @numba.njit(cache=True)
 def _ba_resolve(resolved, draws, lo, m):  # pragma: no cover
+    # slot k belongs to person m + 1 + (k - m) // m, whose first slot is k - (k - m) % m; the
+    # pick is an end point of the edges before it (end point 2e is edge e's source, 2e + 1 its
+    # target)
+    slot = (lo - m) % m
+    first = lo - slot
+    span = np.float64(2 * first)
     for s in range(draws.shape[0]):
         k = lo + s
-        person = m + 1 + (k - m) // m
-        first = m + (person - (m + 1)) * m  # the person's first edge
-        position = np.int64(draws[s] * np.float64(2 * first))  # an end point of edges < first
-        edge = position // 2
-        if position % 2 == 0:
+        position = np.int64(draws[s] * span)
+        edge = position >> 1
+        if position & 1 == 0:
             resolved[k] = m if edge < m else m + 1 + (edge - m) // m  # that edge's source
         else:
             resolved[k] = resolved[edge]  # that edge's target, already resolved
+        slot += 1
+        if slot == m:
+            slot = 0
+            first += m
+            span = np.float64(2 * first)
 
 
 @numba.njit(cache=True)
-def _ba_targets(resolved, m, person, out):  # pragma: no cover
-    """The distinct targets of ``person``'s edges, sorted, into ``out``; their count."""
-    if person < m:
-        return 0
-    if person == m:
-        for t in range(m):
-            out[t] = t
-        return m
-    first = m + (person - (m + 1)) * m
-    count = 0
-    for k in range(first, first + m):
-        t = resolved[k]
-        at = count
-        while at > 0 and out[at - 1] > t:  # insertion sort of m values
-            at -= 1
-        if at > 0 and out[at - 1] == t:
-            continue  # a repeated pick: merged
-        for c in range(count, at, -1):
-            out[c] = out[c - 1]
-        out[at] = t
-        count += 1
-    return count
+def _ba_sort_targets(resolved, m, shift, start):  # pragma: no cover
+    # person m + first // m's slots: their distinct targets sorted first (insertion sort of m
+    # values), repeated picks merged and the freed slots marked -1; start[b + 1] counts the
+    # links into block b (the caller's cumulative sum makes the block offsets)
+    for first in range(0, resolved.shape[0], m):
+        count = 0
+        for k in range(first, first + m):
+            t = resolved[k]
+            at = first + count
+            while at > first and resolved[at - 1] > t:
+                at -= 1
+            if at > first and resolved[at - 1] == t:
+                continue  # a repeated pick: merged
+            for c in range(first + count, at, -1):
+                resolved[c] = resolved[c - 1]
+            resolved[at] = t
+            count += 1
+        for k in range(first, first + count):
+            start[(resolved[k] >> shift) + 1] += 1
+        for k in range(first + count, first + m):
+            resolved[k] = -1
 
 
 @numba.njit(cache=True)
-def _ba_block_counts(resolved, m, n, shift, start):  # pragma: no cover
-    # start[b + 1]: links into block b (the caller's cumulative sum makes the block offsets)
-    out = np.empty(m, dtype=np.int64)
-    for v in range(m, n):
-        count = _ba_targets(resolved, m, v, out)
-        for c in range(count):
-            start[(out[c] >> shift) + 1] += 1
-
-
-@numba.njit(cache=True)
-def _ba_gather_links(resolved, m, n, shift, fill, picker, place):  # pragma: no cover
+def _ba_gather_links(resolved, m, shift, fill, picker, place):  # pragma: no cover
     # each block's links appended in the order of the people who made them (increasing)
-    out = np.empty(m, dtype=np.int64)
     low = (1 << shift) - 1
-    for v in range(m, n):
-        count = _ba_targets(resolved, m, v, out)
-        for c in range(count):
-            t = out[c]
-            b = t >> shift
-            picker[fill[b]] = v
-            place[fill[b]] = t & low
-            fill[b] += 1
+    for k in range(resolved.shape[0]):
+        t = resolved[k]
+        if t < 0:
+            continue
+        b = t >> shift
+        picker[fill[b]] = m + k // m
+        place[fill[b]] = t & low
+        fill[b] += 1
 
 
 @numba.njit(cache=True)
@@ -293,7 +291,6 @@ def _ba_write_rows(resolved, m, n, shift, start, picker, place, indptr,
     size = 1 << shift
     incoming = np.empty(size, dtype=np.int64)
     cursor = np.empty(size, dtype=np.int64)
-    out = np.empty(m, dtype=np.int64)
     at = 0
     indptr[0] = 0
     for b in range(start.shape[0] - 1):
@@ -303,10 +300,12 @@ def _ba_write_rows(resolved, m, n, shift, start, picker, place, indptr,
         for e in range(start[b], start[b + 1]):
             incoming[place[e]] += 1
         for v in range(lo, hi):
-            count = _ba_targets(resolved, m, v, out)
-            for c in range(count):
-                indices[at] = out[c]
-                at += 1
+            if v >= m:  # person v's slots: (v - m)·m onwards (the seed's are 0 … m-1)
+                for k in range((v - m) * m, (v - m + 1) * m):
+                    t = resolved[k]
+                    if t >= 0:
+                        indices[at] = t
+                        at += 1
             cursor[v - lo] = at
             at += incoming[v - lo]
             indptr[v + 1] = at
