@@ -94,7 +94,7 @@ def _people_facts(model: EcosystemModel) -> dict:
         "bytes_per_person": people.nbytes / n,
         "graph_bytes_per_person": (graph.nbytes + workspace) / n,
         "corpus_docs": len(model.corpus),
-        "corpus_bytes_per_doc": Docs.bytes_per_doc(model.scenario.content.dims),
+        "corpus_bytes_per_doc": model.corpus.bytes_per_doc,
         "state_bytes": people.nbytes + graph.nbytes,
     }
 
@@ -334,7 +334,7 @@ def accumulate_peak(humans: int, steps: int) -> dict:
             **_people_facts(model),
             "corpus_docs": len(corpus),
             "corpus_allocated_bytes_per_doc": (
-                Docs.bytes_per_doc(sc.content.dims) * corpus.capacity / len(corpus)
+                corpus.bytes_per_doc * corpus.capacity / len(corpus)
             )}
 
 
@@ -357,7 +357,7 @@ def scaled_peak(humans: int, steps: int) -> dict:
     corpus = model.corpus
     return {"times": [wall / steps], "cpu_times": [cpu / steps], "setup_s": setup,
             "steps": steps, **_people_facts(model), "corpus_docs": len(corpus),
-            "corpus_allocated_bytes": Docs.bytes_per_doc(sc.content.dims) * corpus.capacity}
+            "corpus_allocated_bytes": corpus.bytes_per_doc * corpus.capacity}
 
 
 def bandwidth(megabytes: int, repeats: int) -> dict:

@@ -338,12 +338,12 @@ class EcosystemModel(mesa.Model):
         If the scrape yields no document the model could learn (nothing uploaded, or no type
         seen ``min_count`` times), the lab keeps the current generation.
         """
-        docs = self.corpus.docs
+        corpus = self.corpus
         chosen = self.lab.select_training(
-            docs.step, docs.origin, now, self.current.trained_at, self.n_original,
-            self.rngs["scraping"],
+            corpus.column("step"), corpus.column("origin"), now, self.current.trained_at,
+            self.n_original, self.rngs["scraping"],
         )
-        training = docs.take(chosen)
+        training = corpus.take(chosen)
         fresh = self.scenario.interventions.fresh_human_docs
         if fresh:
             # newly collected human writing, from the original culture; the lab's own data,

@@ -164,6 +164,11 @@ BA_CHUNK = 1 << 20
 """Edge slots whose uniform draws are taken at once while building a Barabási–Albert graph
 (the draws of a chunk are the same numbers as one draw of all slots: 8 MB at a time)."""
 
+BA_BLOCK_SHIFT = 16
+"""The CSR arrays of a Barabási–Albert graph are written a block of 2**BA_BLOCK_SHIFT people at
+a time (65,536: their rows, a few MB, stay in the cache while the links into them are placed).
+At most 16, so that a person's place in their block fits 16 bits."""
+
 
 def barabasi_albert(n: int, m: int, rng: np.random.Generator) -> SocialGraph:
     """Preferential attachment: each new person links to ``m`` earlier people ∝ their degree.
@@ -173,9 +178,15 @@ def barabasi_albert(n: int, m: int, rng: np.random.Generator) -> SocialGraph:
     to their degree; a pick of an earlier edge's target copies what that target resolved to
     (one pass in slot order resolves every chain). The ``m`` first people form a star seed;
     repeated picks of the same person are merged, so a few people get fewer than ``m`` new
-    links. The CSR arrays are written straight from the picks (int32 neighbours, each list
-    sorted), with no edge-list or sparse-matrix temporaries: one int32 per slot and one int64
-    per person beside the result.
+    links.
+
+    The CSR arrays (int32 neighbours, each list sorted) are written straight from the picks,
+    with no edge-list or sparse-matrix temporaries: a person's row holds their own (earlier)
+    targets, then the later people who picked them, in increasing order. The links into each
+    block of ``2**BA_BLOCK_SHIFT`` people are first gathered in the order of the people who made
+    them (one int32 and one uint16 per link, appended block by block), then each block's rows
+    are written while they sit in the cache: no scattered writes over the whole graph, which
+    at ten million people would each be a trip to memory.
 
     :func:`barabasi_albert_reference` is the whole-array NumPy/SciPy version (the same draws,
     the same arrays).
@@ -185,6 +196,9 @@ def barabasi_albert(n: int, m: int, rng: np.random.Generator) -> SocialGraph:
         return from_edges(n, a, b)
     if n >= 2**31:
         raise ValueError(f"barabasi_albert: {n} people do not fit int32 neighbour indices")
+    shift = BA_BLOCK_SHIFT
+    if not 0 <= shift <= 16:
+        raise ValueError(f"BA_BLOCK_SHIFT must be 0 to 16, not {shift}")
     seed_edges = m
     total_edges = seed_edges + (n - m - 1) * m
     # resolved[k]: the target of edge k (its source is m for the seed, else m + 1 + (k - m) // m)
@@ -193,77 +207,112 @@ def barabasi_albert(n: int, m: int, rng: np.random.Generator) -> SocialGraph:
     for lo in range(seed_edges, total_edges, BA_CHUNK):
         hi = min(lo + BA_CHUNK, total_edges)
         _ba_resolve(resolved, rng.random(hi - lo), lo, m)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    _ba_degrees(resolved, m, n, indptr)
-    np.cumsum(indptr, out=indptr)
-    indices = np.empty(int(indptr[-1]), dtype=np.int32)
-    _ba_fill(resolved, m, n, indptr, indices)
+    blocks = ((n - 1) >> shift) + 1
+    start = np.zeros(blocks + 1, dtype=np.int64)
+    # each person's m targets sorted in place, repeats marked -1; links into each block counted
+    _ba_sort_targets(resolved, m, shift, start)
+    np.cumsum(start, out=start)
+    links = int(start[-1])  # distinct edges: every edge is one link into an earlier person
+    picker = np.empty(links, dtype=np.int32)  # who made each link, grouped by block
+    place = np.empty(links, dtype=np.uint16)  # the picked person's place in their block
+    _ba_gather_links(resolved, m, shift, start[:-1].copy(), picker, place)
+    indptr = np.empty(n + 1, dtype=np.int64)
+    indices = np.empty(2 * links, dtype=np.int32)
+    _ba_write_rows(resolved, m, n, shift, start, picker, place, indptr, indices)
     return SocialGraph(indptr=indptr, indices=indices)
 
 
 @numba.njit(cache=True)
 def _ba_resolve(resolved, draws, lo, m):  # pragma: no cover
+    # slot k belongs to person m + 1 + (k - m) // m, whose first slot is k - (k - m) % m; the
+    # pick is an end point of the edges before it (end point 2e is edge e's source, 2e + 1 its
+    # target)
+    slot = (lo - m) % m
+    first = lo - slot
+    span = np.float64(2 * first)
     for s in range(draws.shape[0]):
         k = lo + s
-        person = m + 1 + (k - m) // m
-        first = m + (person - (m + 1)) * m  # the person's first edge
-        position = np.int64(draws[s] * np.float64(2 * first))  # an end point of edges < first
-        edge = position // 2
-        if position % 2 == 0:
+        position = np.int64(draws[s] * span)
+        edge = position >> 1
+        if position & 1 == 0:
             resolved[k] = m if edge < m else m + 1 + (edge - m) // m  # that edge's source
         else:
             resolved[k] = resolved[edge]  # that edge's target, already resolved
+        slot += 1
+        if slot == m:
+            slot = 0
+            first += m
+            span = np.float64(2 * first)
 
 
 @numba.njit(cache=True)
-def _ba_targets(resolved, m, person, out):  # pragma: no cover
-    """The distinct targets of ``person``'s edges, sorted, into ``out``; their count."""
-    if person == m:
-        for t in range(m):
-            out[t] = t
-        return m
-    first = m + (person - (m + 1)) * m
-    count = 0
-    for k in range(first, first + m):
+def _ba_sort_targets(resolved, m, shift, start):  # pragma: no cover
+    # person m + first // m's slots: their distinct targets sorted first (insertion sort of m
+    # values), repeated picks merged and the freed slots marked -1; start[b + 1] counts the
+    # links into block b (the caller's cumulative sum makes the block offsets)
+    for first in range(0, resolved.shape[0], m):
+        count = 0
+        for k in range(first, first + m):
+            t = resolved[k]
+            at = first + count
+            while at > first and resolved[at - 1] > t:
+                at -= 1
+            if at > first and resolved[at - 1] == t:
+                continue  # a repeated pick: merged
+            for c in range(first + count, at, -1):
+                resolved[c] = resolved[c - 1]
+            resolved[at] = t
+            count += 1
+        for k in range(first, first + count):
+            start[(resolved[k] >> shift) + 1] += 1
+        for k in range(first + count, first + m):
+            resolved[k] = -1
+
+
+@numba.njit(cache=True)
+def _ba_gather_links(resolved, m, shift, fill, picker, place):  # pragma: no cover
+    # each block's links appended in the order of the people who made them (increasing)
+    low = (1 << shift) - 1
+    for k in range(resolved.shape[0]):
         t = resolved[k]
-        at = count
-        while at > 0 and out[at - 1] > t:  # insertion sort of m values
-            at -= 1
-        if at > 0 and out[at - 1] == t:
-            continue  # a repeated pick: merged
-        for c in range(count, at, -1):
-            out[c] = out[c - 1]
-        out[at] = t
-        count += 1
-    return count
+        if t < 0:
+            continue
+        b = t >> shift
+        picker[fill[b]] = m + k // m
+        place[fill[b]] = t & low
+        fill[b] += 1
 
 
 @numba.njit(cache=True)
-def _ba_degrees(resolved, m, n, degree):  # pragma: no cover
-    # degree[v + 1]: v's neighbours (the caller's cumulative sum makes indptr)
-    out = np.empty(m, dtype=np.int64)
-    for v in range(m, n):
-        count = _ba_targets(resolved, m, v, out)
-        degree[v + 1] += count
-        for c in range(count):
-            degree[out[c] + 1] += 1
-
-
-@numba.njit(cache=True)
-def _ba_fill(resolved, m, n, indptr, indices):  # pragma: no cover
-    # every edge links a person to earlier people; in order of people, a row first gets its
-    # own (sorted, earlier) targets, then the later people who picked it, in increasing order:
-    # every neighbour list comes out sorted, as a sorted CSR matrix would hold it
-    cursor = indptr[:-1].copy()
-    out = np.empty(m, dtype=np.int64)
-    for v in range(m, n):
-        count = _ba_targets(resolved, m, v, out)
-        for c in range(count):
-            t = out[c]
-            indices[cursor[v]] = t
-            cursor[v] += 1
-            indices[cursor[t]] = v
-            cursor[t] += 1
+def _ba_write_rows(resolved, m, n, shift, start, picker, place, indptr,
+                   indices):  # pragma: no cover
+    # block by block: each row gets its own (sorted, earlier) targets, then the later people who
+    # picked it, in increasing order: every neighbour list comes out sorted
+    size = 1 << shift
+    incoming = np.empty(size, dtype=np.int64)
+    cursor = np.empty(size, dtype=np.int64)
+    at = 0
+    indptr[0] = 0
+    for b in range(start.shape[0] - 1):
+        lo = b << shift
+        hi = min(n, lo + size)
+        incoming[:] = 0
+        for e in range(start[b], start[b + 1]):
+            incoming[place[e]] += 1
+        for v in range(lo, hi):
+            if v >= m:  # person v's slots: (v - m)·m onwards (the seed's are 0 … m-1)
+                for k in range((v - m) * m, (v - m + 1) * m):
+                    t = resolved[k]
+                    if t >= 0:
+                        indices[at] = t
+                        at += 1
+            cursor[v - lo] = at
+            at += incoming[v - lo]
+            indptr[v + 1] = at
+        for e in range(start[b], start[b + 1]):
+            row = place[e]
+            indices[cursor[row]] = picker[e]
+            cursor[row] += 1
 
 
 def barabasi_albert_reference(n: int, m: int, rng: np.random.Generator) -> SocialGraph:

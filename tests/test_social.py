@@ -47,6 +47,20 @@ def test_barabasi_albert_chunked_draws_are_one_draw(monkeypatch):
     np.testing.assert_array_equal(whole.indices, chunked.indices)
 
 
+@pytest.mark.parametrize("shift", [0, 3, 7])
+def test_barabasi_albert_rows_written_by_block_are_the_reference(monkeypatch, shift):
+    # the rows are written a block of people at a time; with small blocks (one person, 8,
+    # 128) every block boundary is crossed and the arrays are still the reference's, bit for bit
+    import ecosystem.social as social
+
+    monkeypatch.setattr(social, "BA_BLOCK_SHIFT", shift)
+    for n, m in [(7, 5), (3000, 3), (5000, 5)]:
+        ours = barabasi_albert(n, m, np.random.default_rng(n))
+        ref = barabasi_albert_reference(n, m, np.random.default_rng(n))
+        np.testing.assert_array_equal(ours.indptr, ref.indptr)
+        np.testing.assert_array_equal(ours.indices, ref.indices)
+
+
 def test_graph_is_simple_and_symmetric():
     g = barabasi_albert(2000, 4, np.random.default_rng(7))
     assert not np.any(g.indices == g.rows)

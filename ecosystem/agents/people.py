@@ -26,7 +26,7 @@ import polars as pl
 
 from ecosystem.core.contagion import update_rates
 from ecosystem.core.corpus import HUMAN, Culture, Docs, put_rows, take_rows
-from ecosystem.core.decode import decode, prompt_points
+from ecosystem.core.decode import decode, prompt_points, weighted_choice
 from ecosystem.core.fit import ModelState
 from ecosystem.core.listening import listen_pass
 from ecosystem.core.opinion import absorb
@@ -190,7 +190,8 @@ def make_people(
                                      words.ai_rate).human_rate
     n = graph.size
     population, content, words = scenario.population, scenario.content, scenario.gpt_words
-    style_type = rng.choice(culture.types, size=n, p=culture.weights).astype(np.int32)
+    # rng.choice(culture.types, size=n, p=culture.weights), the same numbers
+    style_type = weighted_choice(culture.types, n, culture.weights, rng).astype(np.int32)
     personal = culture.type_std / np.sqrt(2.0)
     style_x = take_rows(culture.centres, style_type) + rng.normal(0.0, personal,
                                                                  size=(n, content.dims))

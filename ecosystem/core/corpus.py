@@ -128,20 +128,45 @@ def put_rows(array: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
         array[index] = values
 
 
+NARROW = {"type": np.int16, "origin": np.int8, "step": np.int16}
+"""The storage types a corpus starts its integer fields in: 2 bytes for a style type and an
+upload step, 1 for an origin (the human mark or a generation). A field is widened to its
+:class:`Docs` type the first time a batch holds a value out of this range."""
+
+
 class Corpus:
     """The web: every uploaded document, in upload order, growing in place.
 
     Storage grows geometrically (capacity doubles), so appending a step's uploads copies the
-    corpus only O(log n) times over a run; ``docs`` is a view of the filled part.
+    corpus only O(log n) times over a run. What a run holds for the rest of its life is kept as
+    narrow as it can be without changing any value read back:
+
+    - ``type``, ``origin`` and ``step`` start in the narrow types of :data:`NARROW` and are
+      widened, once, when a batch needs it;
+    - ``artifact`` (the training error a document carries) is not stored while it is a function
+      of ``origin``, as the model writes it: 0 for hand-written documents, the generation's
+      artifact for every document that generation wrote. The corpus keeps one value per origin
+      and checks every appended batch against it; the first batch that breaks the rule makes
+      it store the field per document from then on.
+
+    Documents are read back in their :class:`Docs` types (the same values, bit for bit):
+    :meth:`take`, :attr:`docs` and :meth:`since` give views of the fields stored in those types
+    and copies of the others; :meth:`column` gives a field as stored, without a copy.
     """
 
     def __init__(self, dims: int, capacity: int = 1024):
         self._dims = dims
         self._size = 0
+        self._types = {name: NARROW.get(name, dtype) for name, dtype in _DTYPES.items()}
+        # artifact by origin (index origin + 1; HUMAN is -1), and which origins have a value;
+        # None once the artifact is stored per document
+        self._by_origin: np.ndarray | None = np.zeros(0, dtype=np.float32)
+        self._known = np.zeros(0, dtype=bool)
         self._store = self._allocate(max(capacity, 1))
 
     def _allocate(self, capacity: int) -> dict[str, np.ndarray]:
-        store = {name: np.empty(capacity, dtype=dtype) for name, dtype in _DTYPES.items()}
+        store = {name: np.empty(capacity, dtype=dtype) for name, dtype in self._types.items()
+                 if name != "artifact" or self._by_origin is None}
         store["x"] = np.empty((capacity, self._dims), dtype=np.float32)
         return store
 
@@ -153,29 +178,117 @@ class Corpus:
         """Documents the current storage can hold before it grows."""
         return int(self._store["type"].shape[0])
 
+    @property
+    def bytes_per_doc(self) -> int:
+        """Storage bytes a document takes in this corpus now (at most Docs.bytes_per_doc)."""
+        return sum(array.itemsize * (array.shape[1] if array.ndim == 2 else 1)
+                   for array in self._store.values())
+
     def append(self, batch: Docs) -> None:
         """Add a batch of uploaded documents at the end."""
         n = len(batch)
         if n == 0:
             return
+        for name in NARROW:
+            self._widen_for(name, getattr(batch, name))
+        if self._by_origin is not None and not self._artifact_follows_origin(batch):
+            self._store_artifact()
         need = self._size + n
         if need > self.capacity:
             new = self._allocate(max(need, 2 * self.capacity))
             for name, array in self._store.items():
                 new[name][: self._size] = array[: self._size]
             self._store = new
-        for name in _DTYPES:
-            self._store[name][self._size : need] = getattr(batch, name)
+        for name, array in self._store.items():
+            array[self._size : need] = getattr(batch, name)
         self._size = need
+
+    def _widen_for(self, name: str, values: np.ndarray) -> None:
+        """Store field ``name`` in its :class:`Docs` type if ``values`` do not fit as it is."""
+        stored = self._store[name]
+        if stored.dtype == _DTYPES[name]:
+            return
+        info = np.iinfo(stored.dtype)
+        if values.min() >= info.min and values.max() <= info.max:
+            return
+        wide = np.empty(stored.shape[0], dtype=_DTYPES[name])
+        wide[: self._size] = stored[: self._size]
+        self._store[name] = wide
+        self._types[name] = _DTYPES[name]
+
+    def _artifact_follows_origin(self, batch: Docs) -> bool:
+        """Whether every document of ``batch`` has its origin's artifact (learning new ones)."""
+        origin, artifact = batch.origin, batch.artifact
+        if origin.min() < HUMAN:
+            return False
+        key = origin.astype(np.intp) + 1
+        present = np.flatnonzero(np.bincount(key))
+        if present[-1] >= self._known.size:
+            grow = present[-1] + 1 - self._known.size
+            self._by_origin = np.concatenate([self._by_origin, np.zeros(grow, np.float32)])
+            self._known = np.concatenate([self._known, np.zeros(grow, dtype=bool)])
+        for value in present[~self._known[present]]:  # an origin first seen: its first value
+            self._by_origin[value] = artifact[np.argmax(key == value)]
+            self._known[value] = True
+        # compared bit for bit (0.0 and -0.0 differ, a NaN is its own bits)
+        return np.array_equal(self._by_origin[key].view(np.uint32), artifact.view(np.uint32))
+
+    def _store_artifact(self) -> None:
+        """From now on keep the artifact per document; fill it in for those held so far."""
+        array = np.empty(self.capacity, dtype=np.float32)
+        array[: self._size] = self._artifact_of(self._store["origin"][: self._size])
+        self._store["artifact"] = array
+        self._by_origin = None
+
+    def _artifact_of(self, origin: np.ndarray) -> np.ndarray:
+        return self._by_origin[origin.astype(np.intp) + 1]
+
+    def column(self, name: str) -> np.ndarray:
+        """One field of every document so far, as stored (a view, no copy).
+
+        Its dtype may be narrower than the :class:`Docs` field's; ``artifact`` kept by origin
+        is a new array.
+        """
+        if name == "artifact" and self._by_origin is not None:
+            return self._artifact_of(self._store["origin"][: self._size])
+        return self._store[name][: self._size]
+
+    def take(self, index: np.ndarray | slice) -> Docs:
+        """The documents at ``index`` (positions, a boolean mask or a slice) as a batch.
+
+        Fields stored in their :class:`Docs` type are views for a slice; every other field is
+        a copy in its :class:`Docs` type, with the same values.
+        """
+        if isinstance(index, slice):
+            index = slice(*index.indices(self._size))
+
+            def pick(array):
+                return array[index]
+        else:
+            index = np.asarray(index)
+            if index.dtype == bool:
+                index = np.flatnonzero(index)
+
+            def pick(array):
+                return take_rows(array[: self._size], index)
+
+        arrays = {}
+        for name, dtype in _DTYPES.items():
+            if name == "artifact" and self._by_origin is not None:
+                arrays[name] = self._artifact_of(pick(self._store["origin"]))
+            else:
+                arrays[name] = pick(self._store[name]).astype(dtype, copy=False)
+        arrays["x"] = pick(self._store["x"])
+        return Docs(**arrays)
 
     @property
     def docs(self) -> Docs:
-        """All documents so far, as views (no copy)."""
-        return Docs(**{name: array[: self._size] for name, array in self._store.items()})
+        """All documents so far (see :meth:`take`)."""
+        return self.take(slice(0, self._size))
 
     def since(self, start: int) -> Docs:
-        """Documents appended at or after position ``start``, as views."""
-        return Docs(**{name: array[start : self._size] for name, array in self._store.items()})
+        """Documents appended at or after position ``start`` (see :meth:`take`)."""
+        return self.take(slice(start, self._size))
 
 
 @dataclass(frozen=True)

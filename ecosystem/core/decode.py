@@ -109,6 +109,20 @@ def search_right(sorted_values: np.ndarray, u: np.ndarray, span: int) -> np.ndar
     return picks
 
 
+def weighted_choice(k: int, size: int, p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``rng.choice(k, size=size, p=p)``: the same draws and the same numbers, faster.
+
+    NumPy's weighted draw with replacement is an inverse-CDF search of ``size`` uniform draws
+    in ``p``'s cumulative sum; the search here goes through :func:`search_right`'s table.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    if p.shape != (k,):
+        raise ValueError(f"weighted_choice: p must have {k} weights, not shape {p.shape}")
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return search_right(cdf, rng.random(size), 1).astype(np.int64, copy=False)
+
+
 def _draw_from_table(table: np.ndarray, n: int, rows: np.ndarray | None,
                      rng: np.random.Generator) -> np.ndarray:
     """Inverse-CDF draws of column indices, row ``rows[i]`` of ``table`` for draw i."""

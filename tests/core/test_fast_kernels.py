@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ecosystem.core.corpus import put_rows, take_rows
-from ecosystem.core.decode import search_right
+from ecosystem.core.decode import search_right, weighted_choice
 
 
 @pytest.mark.parametrize("dims", [1, 2, 3, 5])
@@ -42,3 +42,18 @@ def test_search_right_equals_searchsorted_on_awkward_values():
         u = np.concatenate([u, special[(special >= 0) & (special <= rows)]])
         assert np.array_equal(search_right(flat, u, rows),
                               np.searchsorted(flat, u, side="right"))
+
+
+@pytest.mark.parametrize("k", [1, 3, 50, 2000])
+def test_weighted_choice_is_numpys_weighted_choice(k):
+    # the same uniform draws searched in the same cumulative sum: the same picks, and the
+    # generator left in the same state
+    for seed in range(5):
+        weights = np.random.default_rng(seed).pareto(1.0, k) + 1e-12
+        weights /= weights.sum()
+        ours_rng, numpy_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+        ours = weighted_choice(k, 20_000, weights, ours_rng)
+        theirs = numpy_rng.choice(k, size=20_000, p=weights)
+        assert ours.dtype == theirs.dtype
+        np.testing.assert_array_equal(ours, theirs)
+        assert ours_rng.random() == numpy_rng.random()
