@@ -52,6 +52,7 @@ def test_gaussian_variance_refit_shumailov():
     assert mean == pytest.approx(expected, abs=Z * se)
 
 
+@pytest.mark.long
 def test_accumulation_keeps_types_and_bounds_drift_while_replacement_walks_away():
     n, t = 50, 20
     base = {"scenario": {"steps": t}, "content": {"types": 1, "dims": 1, "initial_docs": n}}
