@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -46,3 +48,72 @@ def chain(**sections) -> dict:
     for name, values in sections.items():
         base[name] = {**base.get(name, {}), **values}
     return base
+
+
+# -- running in parallel (pytest-xdist, which tests/run.sh starts) -------------------------------
+def pytest_collection_modifyitems(config, items):
+    """Start the long tests first and leave the browser test to the end.
+
+    ``tests/run.sh`` runs the tests on every core (pytest-xdist), which hands them out in this
+    order: the long ones (marked ``long``) start at once instead of stretching the end of the
+    run, and the browser test comes last, where it runs alone (see
+    :func:`pytest_runtest_protocol`). The order of the others is kept.
+    """
+    def rank(item) -> int:
+        if item.get_closest_marker("browser"):
+            return 2
+        return 0 if item.get_closest_marker("long") else 1
+
+    items[:] = sorted(items, key=rank)  # stable: the order within each rank is kept
+
+
+class _RunLock:
+    """A lock shared by the processes of one parallel test run (shared or exclusive).
+
+    Two ``flock`` files: ``gate`` is held briefly by every test on its way in, and for the whole
+    test by an exclusive one, so that an exclusive test waiting for the running tests to finish
+    is not overtaken by the tests that come after them.
+    """
+
+    def __init__(self, folder: Path):
+        self.gate = open(folder / "tests.gate", "a+")  # noqa: SIM115
+        self.main = open(folder / "tests.lock", "a+")  # noqa: SIM115
+
+    def acquire(self, exclusive: bool) -> None:
+        fcntl.flock(self.gate, fcntl.LOCK_EX)
+        fcntl.flock(self.main, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        if not exclusive:
+            fcntl.flock(self.gate, fcntl.LOCK_UN)
+
+    def release(self) -> None:
+        fcntl.flock(self.main, fcntl.LOCK_UN)
+        fcntl.flock(self.gate, fcntl.LOCK_UN)  # a no-op unless exclusive
+
+
+_run_lock: _RunLock | None = None
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    """In a parallel run, a browser test runs alone: no other test runs beside it.
+
+    It measures the months a second the dashboard shows while playing, with a server and a
+    browser of its own; a heavy test in the next process would starve it. The wait comes before
+    the test's timeout starts.
+    """
+    global _run_lock
+    if "PYTEST_XDIST_WORKER" not in os.environ:  # not in a parallel run
+        yield
+        return
+    if _run_lock is None:
+        # the run's temporary folder, which holds each process's own (pytest removes old ones)
+        factory = getattr(item.config, "_tmp_path_factory", None)
+        folder = (factory.getbasetemp().parent if factory is not None
+                  else Path(tempfile.gettempdir()) / os.environ["PYTEST_XDIST_TESTRUNUID"])
+        folder.mkdir(parents=True, exist_ok=True)
+        _run_lock = _RunLock(folder)
+    _run_lock.acquire(exclusive=item.get_closest_marker("browser") is not None)
+    try:
+        yield
+    finally:
+        _run_lock.release()

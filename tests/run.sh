@@ -47,4 +47,6 @@ if ! python3 -m viz.frontend --check >/dev/null 2>&1 && ! cdn_reachable; then
     python3 -m viz.frontend || missing "could not fetch Solara's browser files (python -m viz.frontend)"
   fi
 fi
-exec python3 -m pytest "$@"
+# The tests run on every core (pytest-xdist; the conftest starts the long ones first and lets the
+# browser test run alone); tests marked xdist_group share a process. Pass -n 0 to run in one.
+exec python3 -m pytest -n auto --dist loadgroup "$@"

@@ -5,12 +5,14 @@ import subprocess
 import sys
 
 import polars as pl
+import pytest
 
 from tests.conftest import ROOT
 
 ROWS = ["M0", "R1", "B1", "B2", "B3", "B4", "C1", "R5", "B5", "M1", "B6", "M2", "M3"]
 
 
+@pytest.mark.long
 def test_quick_benchmark_prints_and_writes_the_table(tmp_path):
     out = tmp_path / "benchmarks.parquet"
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}

@@ -11,8 +11,17 @@ from tests.conftest import chain, mean_and_se
 Z = 4.0  # tolerance in standard errors: a false failure has probability ~6e-5
 
 
+def unmeasured(scenario: dict) -> dict:
+    """The scenario without the bootstrap of the field's AI-share estimate.
+
+    No test here reads the ``[measurement]`` columns; they draw from a random stream of their
+    own, so every model column is unchanged, and the bootstrap is most of a small chain's run.
+    """
+    return {**scenario, "measurement": {**scenario.get("measurement", {}), "bootstrap": 0}}
+
+
 def replicate_columns(scenario: dict, seeds, *columns):
-    sc = ecosystem.load_scenario(scenario)
+    sc = ecosystem.load_scenario(unmeasured(scenario))
     out = {c: [] for c in columns}
     for seed in seeds:
         ts = ecosystem.simulate(sc, seed=seed).timeseries
@@ -43,6 +52,7 @@ def test_gaussian_variance_refit_shumailov():
     assert mean == pytest.approx(expected, abs=Z * se)
 
 
+@pytest.mark.long
 def test_accumulation_keeps_types_and_bounds_drift_while_replacement_walks_away():
     n, t = 50, 20
     base = {"scenario": {"steps": t}, "content": {"types": 1, "dims": 1, "initial_docs": n}}
@@ -91,11 +101,11 @@ def test_best_of_n_with_typicality_erases_the_rarer_style():
     # A bonus of twice the quality spread: at small bonuses the eccentric drafts that do win are
     # its best ones, so its learned quality rises and it sometimes takes over instead.
     def final_probs(best_of_n, seed):
-        sc = ecosystem.load_scenario(chain(
+        sc = ecosystem.load_scenario(unmeasured(chain(
             scenario={"steps": 40},
             content={"types": 2, "type_weights": [60, 40], "initial_docs": 1000},
             ai={"outputs_per_generation": 1000},
-            curation={"best_of_n": best_of_n, "typicality_weight": 20.0}))
+            curation={"best_of_n": best_of_n, "typicality_weight": 20.0})))
         model = EcosystemModel(sc, seed=seed)
         for _ in range(40):
             model.step()
@@ -108,9 +118,9 @@ def test_best_of_n_with_typicality_erases_the_rarer_style():
 
 @pytest.mark.parametrize("limit", [{"capacity": 5}, {"min_count": 30}])
 def test_capacity_and_min_count_forget_rare_types_for_good(limit):
-    sc = ecosystem.load_scenario(chain(scenario={"steps": 15}, content={"types": 20,
-                                                                        "initial_docs": 600},
-                                       ai={"outputs_per_generation": 600, **limit}))
+    sc = ecosystem.load_scenario(unmeasured(chain(
+        scenario={"steps": 15}, content={"types": 20, "initial_docs": 600},
+        ai={"outputs_per_generation": 600, **limit})))
     model = EcosystemModel(sc, seed=4)
     forgotten = ~model.current.state.known
     assert forgotten.any()

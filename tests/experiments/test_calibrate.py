@@ -62,6 +62,7 @@ def quick_targets() -> list[dict]:
 
 
 # -- recovery -----------------------------------------------------------------------------------
+@pytest.mark.long
 def test_recovery_known_values_lie_in_the_90_percent_interval_and_the_posterior_narrows(
         tmp_path):
     """Targets simulated at known values are calibrated back.
@@ -340,6 +341,7 @@ def test_word_targets_read_the_per_word_rates():
         realm["rate_users"][0] / realm["rate_nonusers"][0])
 
 
+@pytest.mark.long
 def test_ctrl_c_on_the_command_keeps_every_stored_population(tmp_path):
     """SIGINT to the command and its workers: exit 130, no traceback, populations kept."""
     import os

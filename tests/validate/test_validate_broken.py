@@ -210,6 +210,7 @@ MUTATIONS = {
 }
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("name", list(MUTATIONS))
 def test_a_broken_mechanism_fails_its_rows(name, monkeypatch):
     mutate, checks, must_fail, must_pass = MUTATIONS[name]
