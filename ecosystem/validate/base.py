@@ -178,6 +178,10 @@ def compare_below(bound: float, simulated: float, se: float) -> tuple[float, boo
 def chain_scenario(name: str, steps: int, **sections: Mapping[str, Any]) -> Scenario:
     """A pure retraining chain (no people, content-farm uploads, replacement) with overrides.
 
+    The chains skip the bootstrap of ``ai_share_estimated``'s standard error (no row reads
+    it, and it was more than half of a chain's time); a check can ask for it in
+    ``measurement``.
+
     Parameters
     ----------
     name : str
@@ -191,6 +195,7 @@ def chain_scenario(name: str, steps: int, **sections: Mapping[str, Any]) -> Scen
         "scenario": {"name": name, "steps": steps},
         "population": {"humans": 0},
         "ai": {"data_regime": "replace", "retrain_every": 1},
+        "measurement": {"bootstrap": 0},
     }
     for section, values in sections.items():
         base[section] = {**base.get(section, {}), **values}
