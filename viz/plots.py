@@ -490,6 +490,8 @@ class LiveChart:
         self.sent_at = -float("inf")
         self.sent = 0
         """Updates sent to the widget (the others were skipped for a newer one)."""
+        self.fresh = False  # the last update sent built a new figure
+
         self._lock = threading.RLock()
         self._timer: threading.Timer | None = None
 
@@ -498,6 +500,18 @@ class LiveChart:
         widget = self.widget
         return self.answered and bool(getattr(widget, "_trace_edit_in_process", False)
                                       or getattr(widget, "_layout_edit_in_process", False))
+
+    def settling(self) -> bool:
+        """Whether a new figure (new runs, another colouring) is on its way to the browser.
+
+        Drawing every trace afresh takes a browser a while; playing waits for it, so the new
+        runs' first months are shown, not skipped.
+        """
+        with self._lock:
+            if not self.answered:
+                return False
+            waiting = self.pending is not None and self.pending.key != self.built.get("key")
+            return waiting or (self.fresh and self.busy())
 
     def offer(self, update: FigureUpdate) -> bool:
         """Send ``update`` now, or keep it until it may be sent (replacing an older one).
@@ -536,7 +550,7 @@ class LiveChart:
             self._wake_in(self.min_interval - since)
             return False
         update, self.pending = self.pending, None
-        apply(self.widget, update, self.built)
+        self.fresh = apply(self.widget, update, self.built)
         self.sent_at = self.clock()
         self.sent += 1
         return True

@@ -61,6 +61,9 @@ PROJECT_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FRAME_SECONDS = 0.1
 """Least time between two published months while playing."""
 
+BROWSER_WAIT = 5.0
+"""Most seconds playing waits for a browser to draw the charts of new runs."""
+
 
 
 def default_scenario() -> Path:
@@ -390,9 +393,18 @@ class Dashboard:
         self.snapshot.set(snapshot)
         self.starting.set(False)
 
+    def settling(self) -> bool:
+        """Whether a browser is still drawing the charts of new runs (see LiveChart.settling)."""
+        return any(chart.settling() for chart in list(self.charts.values()))
+
     def _advance(self) -> None:
         # The months go on at the simulation's pace (at most one a FRAME_SECONDS); each chart
-        # draws the latest month its browser can keep up with (viz.plots.LiveChart).
+        # draws the latest month its browser can keep up with (viz.plots.LiveChart). Only new
+        # runs wait (at most BROWSER_WAIT) until their charts are drawn, so playing shows them
+        # from their first months.
+        deadline = time.monotonic() + BROWSER_WAIT
+        while self._play and self.settling() and time.monotonic() < deadline:
+            time.sleep(0.01)
         started = time.monotonic()
         runs = self.runs
         snapshot = runs.advance()

@@ -177,3 +177,23 @@ def test_a_costly_chart_is_redrawn_at_most_once_an_interval_and_the_last_month_i
     colours = np.asarray(widget.data[3].marker.color, dtype=float)
     np.testing.assert_allclose(colours, last.network["intervention"].gpt_rate)
     live.close()
+
+
+def test_a_new_figure_settles_until_the_browser_has_drawn_it(runs):
+    figure_set = FigureSet()
+    widget = _BrowserWidget()
+    widget._trace_edit_in_process = False
+    live = LiveChart(widget)
+    live.offer(figure_set.update(runs.snapshot())["ai_share"])
+    assert not live.settling()  # no browser has answered: nothing to wait for
+    widget.answer(live)
+    live.offer(figure_set.update(runs.advance())["ai_share"])  # same figure, new data
+    assert not live.settling()
+    widget.answer(live)
+    longer = replace(runs.advance(), total_steps=runs.snapshot().total_steps + 5)
+    live.offer(figure_set.update(longer)["ai_share"])  # a new figure: rebuilt
+    widget._trace_edit_in_process = True  # sent, not drawn yet
+    assert live.settling()
+    widget.answer(live)
+    assert not live.settling()
+    live.close()
