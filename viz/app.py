@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 import solara
+from solara.components.input import use_change
 
 from viz import frontend
 from viz.controls import REPLICATES, WHATIF, WORLD, Control
@@ -120,25 +121,7 @@ def NumberField(control: Control, value, on_value, on_reject, draft=None, label=
         v_model=text, on_v_model=typing.set, label=label or control.label,
         error=bool(message), messages=[message] if message else [], hide_details="auto",
     ).meta(ref=control.key)
-    commit_ref = solara.use_ref(commit)
-    commit_ref.current = commit
-
-    def listen():
-        widget = solara.get_widget(field)
-
-        def on_event(widget, _event, _data):
-            commit_ref.current(widget.v_model)
-
-        for event in COMMIT_EVENTS:
-            widget.on_event(event, on_event)
-
-        def forget():
-            for event in COMMIT_EVENTS:
-                widget.on_event(event, on_event, remove=True)
-
-        return forget
-
-    solara.use_effect(listen, [])
+    use_change(field, commit, update_events=list(COMMIT_EVENTS))
     return field
 
 
