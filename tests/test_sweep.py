@@ -430,3 +430,25 @@ def test_an_existing_sweep_folder_is_not_overwritten(tmp_path, capsys):
     assert "1 of 1 runs done, 0 failed" in printed
     assert main(["sweep", str(scenario), "--out", str(out)]) == 2
     assert f"ecosystem sweep --resume {out}" in capsys.readouterr().err
+
+
+def _threads(_):
+    import numba
+
+    return numba.get_num_threads()
+
+
+def test_pool_workers_share_the_cores_between_their_threads():
+    """Each of a sweep's worker processes runs the listening pass on its share of the cores."""
+    import os
+
+    import numba
+
+    from ecosystem.experiments.executors import _OwnedPool
+
+    owned = _OwnedPool(2)
+    try:
+        threads = set(owned.start().map(_threads, range(4)))
+    finally:
+        owned.stop()
+    assert threads == {max(1, min(numba.config.NUMBA_NUM_THREADS, (os.cpu_count() or 1) // 2))}

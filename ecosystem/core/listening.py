@@ -4,16 +4,61 @@
 :func:`ecosystem.core.opinion.bounded_confidence` (opinions) each gather one value per graph
 entry from arrays as long as the population. Once those arrays outgrow the processor's caches
 (a few million people), every gather is a trip to memory, so :func:`listen_pass` does both in
-one loop over the neighbour lists, with each person's three values (what they say, its AI-profile
-part, their stance) side by side in one record: one cache line fetched per entry instead of
-three. Every sum is taken in the same order as in the two kernels, so the results are bit for
-bit theirs (tests/core/test_listening.py).
+one loop over the neighbour lists, with each person's four values (what they say, its AI-profile
+part, their stance, how many posts they uploaded) side by side in one 32-byte record: one cache
+line fetched per entry. Every sum is taken in the same order as in the two kernels, so the
+results are bit for bit theirs (tests/core/test_listening.py).
+
+Each person's sums depend only on their own neighbour list, so large populations are split
+between the processor's cores (:data:`PARALLEL_MIN_PEOPLE`): the results are the same bit for
+bit with any number of threads. Threads run on Intel's TBB, which is safe in processes forked
+after a parallel pass; without it the pass stays on one core.
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
+
+PARALLEL_MIN_PEOPLE: int | None = 100_000
+"""Populations from this size on split the pass between :func:`numba.get_num_threads` threads
+(set it with ``numba.set_num_threads`` or the ``NUMBA_NUM_THREADS`` environment variable);
+None keeps every pass on one core. Below it a pass takes under a few milliseconds and threads
+would only add their start-up."""
+
+_TBB: bool | None = None
+
+
+def threads_available() -> bool:
+    """Whether the parallel pass can run: TBB present and more than one thread allowed.
+
+    TBB is numba's only threading layer that is safe both in several threads at once (the
+    dashboard steps its runs in a worker thread) and in a process forked after a parallel
+    pass (``ecosystem validate --jobs``). The first call selects it for numba.
+    """
+    global _TBB
+    if _TBB is None:
+        from numba.np.ufunc import parallel
+
+        chosen = numba.config.THREADING_LAYER
+        if chosen == "default" and not parallel._is_initialized:
+            numba.config.THREADING_LAYER = "tbb"
+        try:
+            parallel._launch_threads()  # loads the layer now (numba would at the first pass)
+            _TBB = numba.threading_layer() == "tbb"
+        except Exception:  # no TBB, or an incompatible one: numba raises ValueError
+            numba.config.THREADING_LAYER = chosen
+            _TBB = False
+    return _TBB and numba.get_num_threads() > 1
+
+
+def aligned_empty(shape: tuple[int, ...], dtype=np.float64, alignment: int = 64) -> np.ndarray:
+    """An uninitialised C-ordered array whose first element starts a cache line."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    raw = np.empty(nbytes + alignment, dtype=np.uint8)
+    start = -raw.ctypes.data % alignment
+    return raw[start:start + nbytes].view(dtype).reshape(shape)
 
 
 def listen_pass(
@@ -43,45 +88,64 @@ def listen_pass(
     """
     n = rate.shape[0]
     words, ai_words, items = np.empty(n), np.empty(n), np.empty(n)
-    # each person's record: what they say and post, its AI-profile part, their stance
-    record = np.empty((n, 3))
+    # each person's record: what they say and post, its AI-profile part, their stance (exact:
+    # the kernel takes it back to the stance's precision) and their posts (exact integers)
+    record = aligned_empty((n, 4))
     np.add(rate, post_rate_sum, out=record[:, 0])
     np.add(ai_part, post_ai_sum, out=record[:, 1])
-    record[:, 2] = stance  # exact: the kernel takes it back to the stance's precision
+    record[:, 2] = stance
+    record[:, 3] = post_count
     opinions = not (influence == 0 or indices.size == 0)
     new_stance = np.empty_like(stance) if opinions else stance
-    _listen(indptr, indices.astype(np.int32, copy=False).view(np.uint32), record,
-            np.asarray(post_count, dtype=np.int64), stance, stance.dtype.type(confidence),
-            float(influence), opinions, words, ai_words, items, new_stance)
+    threshold = PARALLEL_MIN_PEOPLE
+    kernel = (_listen_parallel if threshold is not None and n >= threshold
+              and threads_available() else _listen)
+    kernel(indptr, indices.astype(np.int32, copy=False).view(np.uint32), record, stance,
+           stance.dtype.type(confidence), float(influence), opinions, words, ai_words, items,
+           new_stance)
     return words, ai_words, items, new_stance
 
 
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _hear(i, indptr, indices, record, stance, limit, influence, opinions, words, ai_words, items,
+          new_stance):  # pragma: no cover
+    """Person ``i``'s sums over their neighbour list, in list order."""
+    own = stance[i]
+    total = 0.0
+    total_ai = 0.0
+    posts = 0.0
+    pull = 0.0
+    listened = 0.0
+    for e in range(indptr[i], indptr[i + 1]):
+        j = indices[e]
+        total += record[j, 0]
+        total_ai += record[j, 1]
+        posts += record[j, 3]  # integers: exact in any order
+        diff = stance.dtype.type(record[j, 2]) - own  # in the stance's precision
+        # without a branch (its outcome is a coin flip a neighbour): adding 0.0 or -0.0 to
+        # the pull leaves it as it is, so the sum is that of the close neighbours only
+        close = np.float64(abs(diff) < limit)
+        pull += np.float64(diff) * close
+        listened += close
+    words[i] = total
+    ai_words[i] = total_ai
+    items[i] = np.float64(indptr[i + 1] - indptr[i]) + posts
+    if opinions:
+        moved = pull / listened if listened > 0 else 0.0
+        new_stance[i] = np.float64(own) + influence * moved
+
+
 @numba.njit(cache=True, error_model="numpy")
-def _listen(indptr, indices, record, post_count, stance, limit, influence, opinions, words,
-            ai_words, items, new_stance):  # pragma: no cover
+def _listen(indptr, indices, record, stance, limit, influence, opinions, words, ai_words, items,
+            new_stance):  # pragma: no cover
     for i in range(words.shape[0]):
-        own = stance[i]
-        total = 0.0
-        total_ai = 0.0
-        pull = 0.0
-        listened = 0
-        for e in range(indptr[i], indptr[i + 1]):
-            j = indices[e]
-            total += record[j, 0]
-            total_ai += record[j, 1]
-            diff = stance.dtype.type(record[j, 2]) - own  # in the stance's precision
-            if abs(diff) < limit:
-                pull += np.float64(diff)
-                listened += 1
-        words[i] = total
-        ai_words[i] = total_ai
-        items[i] = indptr[i + 1] - indptr[i]
-        if opinions:
-            moved = pull / listened if listened > 0 else 0.0
-            new_stance[i] = np.float64(own) + influence * moved
-    # posts heard: each poster passes their count to their neighbours (integer sums, any order)
-    for j in range(words.shape[0]):
-        count = post_count[j]
-        if count:
-            for e in range(indptr[j], indptr[j + 1]):
-                items[indices[e]] += count
+        _hear(i, indptr, indices, record, stance, limit, influence, opinions, words, ai_words,
+              items, new_stance)
+
+
+@numba.njit(cache=True, error_model="numpy", parallel=True)
+def _listen_parallel(indptr, indices, record, stance, limit, influence, opinions, words,
+                     ai_words, items, new_stance):  # pragma: no cover
+    for i in numba.prange(words.shape[0]):
+        _hear(i, indptr, indices, record, stance, limit, influence, opinions, words, ai_words,
+              items, new_stance)

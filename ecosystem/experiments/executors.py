@@ -156,8 +156,17 @@ def _on_executor(
             future.cancel()
 
 
-def _watch_parent(parent: int) -> None:
-    """In a worker: exit when the sweep's main process is gone (killed, even by SIGKILL)."""
+def _watch_parent(parent: int, workers: int = 1) -> None:
+    """In a worker: exit when the sweep's main process is gone (killed, even by SIGKILL).
+
+    The worker's runs also get their share of the cores for the listening pass's threads
+    (:mod:`ecosystem.core.listening`): the cores over the workers, at least one, so that the
+    workers' threads do not outnumber the cores.
+    """
+    import numba
+
+    numba.set_num_threads(max(1, min(numba.config.NUMBA_NUM_THREADS,
+                                     (os.cpu_count() or 1) // max(workers, 1))))
 
     def watch() -> None:
         while True:
@@ -184,7 +193,7 @@ class _OwnedPool:
         # and the same on every platform; children inherit sys.path, so a source tree works.
         self.pool = cf.ProcessPoolExecutor(
             max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_watch_parent, initargs=(os.getpid(),),
+            initializer=_watch_parent, initargs=(os.getpid(), self.workers),
         )
         return self.pool
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from ecosystem.core import listening
 from ecosystem.core.contagion import heard_rates_pair
 from ecosystem.core.listening import listen_pass
 from ecosystem.core.opinion import bounded_confidence
@@ -31,3 +32,53 @@ def test_listen_pass_equals_the_two_kernels(dtype, influence):
         want = bounded_confidence(stance, graph.indptr, graph.indices, 0.4, influence)
         assert new.dtype == want.dtype
         np.testing.assert_array_equal(new, want)
+
+
+def _pass_inputs(n, seed=9):
+    rng = np.random.default_rng(seed)
+    graph = barabasi_albert(n, 5, rng)
+    rate = rng.lognormal(0, 1, n)
+    ai = rate * rng.random(n)
+    count = rng.poisson(0.3, n)
+    rate_sum = count * rng.random(n)
+    ai_sum = rate_sum * rng.random(n)
+    stance = rng.uniform(-1, 1, n).astype(np.float32)
+    return (graph.indptr, graph.indices, rate, ai, count, rate_sum, ai_sum, stance, 0.3, 0.2)
+
+
+def test_threads_give_the_same_numbers(monkeypatch):
+    """Split between threads, every person's sums are those of the one-core pass, bit for bit."""
+    inputs = _pass_inputs(20_000)
+    monkeypatch.setattr(listening, "PARALLEL_MIN_PEOPLE", None)
+    serial = listen_pass(*inputs)
+    monkeypatch.setattr(listening, "PARALLEL_MIN_PEOPLE", 0)
+    assert listening.threads_available(), "TBB (a dependency) should give the pass two threads"
+    parallel = listen_pass(*inputs)
+    for got, want in zip(parallel, serial, strict=True):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+def _pass_in_child(queue):
+    queue.put(float(listen_pass(*_pass_inputs(5_000))[0].sum()))
+
+
+def test_a_process_forked_after_a_parallel_pass_can_run_one(monkeypatch):
+    """``validate --jobs`` forks workers: a parallel pass in the parent must not hang them."""
+    import multiprocessing
+
+    monkeypatch.setattr(listening, "PARALLEL_MIN_PEOPLE", 0)
+    if not listening.threads_available():
+        pytest.skip("one thread only: no parallel pass to fork after")
+    expected = float(listen_pass(*_pass_inputs(5_000))[0].sum())
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_pass_in_child, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    hung = child.is_alive()
+    if hung:
+        child.kill()
+    assert not hung, "the forked process hung in its parallel pass"
+    assert child.exitcode == 0
+    assert queue.get(timeout=5) == expected
