@@ -296,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{key}: done in {time.perf_counter() - clock:.1f} s", file=sys.stderr, flush=True)
 
     print(format_table(rows))
+    threads = listening_threads()
+    print(f"threads of the listening pass at 100,000 people and more: {threads}")
     for line in scaling(measured):
         print(line)
     text = ("workload", "description", "unit", "note")
@@ -304,12 +306,23 @@ def main(argv: list[str] | None = None) -> int:
     table = table.with_columns(
         pl.lit(args.quick).alias("quick"), pl.lit(started).alias("started"),
         pl.lit(git_commit()).alias("git_commit"), pl.lit(platform.platform()).alias("platform"),
-        pl.lit(os.cpu_count()).alias("cpus"),
+        pl.lit(os.cpu_count()).alias("cpus"), pl.lit(threads).alias("threads"),
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.write_parquet(args.out)
     print(f"\nwritten: {args.out}")
     return 0
+
+
+def listening_threads() -> int:
+    """Threads the workloads' listening pass runs on (``NUMBA_NUM_THREADS``; 1 without TBB)."""
+    import numba
+
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # this tree's code, as in the workloads
+    from ecosystem.core import listening
+
+    return numba.config.NUMBA_NUM_THREADS if listening.threads_available() else 1
 
 
 if __name__ == "__main__":
