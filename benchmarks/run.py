@@ -320,9 +320,9 @@ def listening_threads() -> int:
 
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))  # this tree's code, as in the workloads
-    from ecosystem.core import listening
+    from ecosystem.core import threads
 
-    return numba.config.NUMBA_NUM_THREADS if listening.threads_available() else 1
+    return numba.config.NUMBA_NUM_THREADS if threads.threads_available() else 1
 
 
 if __name__ == "__main__":

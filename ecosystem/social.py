@@ -25,6 +25,7 @@ import numba
 import numpy as np
 from scipy import sparse
 
+from ecosystem.core.threads import parallel_for
 from ecosystem.scenario import Network, ScenarioError
 
 
@@ -188,6 +189,10 @@ def barabasi_albert(n: int, m: int, rng: np.random.Generator) -> SocialGraph:
     are written while they sit in the cache: no scattered writes over the whole graph, which
     at ten million people would each be a trip to memory.
 
+    From :data:`ecosystem.core.threads.PARALLEL_MIN_PEOPLE` people on, the sorting, the
+    gathering (the slots in one part a thread, each part's links placed after the parts before
+    it) and the writing of the blocks' rows are split between threads: the same arrays.
+
     :func:`barabasi_albert_reference` is the whole-array NumPy/SciPy version (the same draws,
     the same arrays).
     """
@@ -208,17 +213,26 @@ def barabasi_albert(n: int, m: int, rng: np.random.Generator) -> SocialGraph:
         hi = min(lo + BA_CHUNK, total_edges)
         _ba_resolve(resolved, rng.random(hi - lo), lo, m)
     blocks = ((n - 1) >> shift) + 1
-    start = np.zeros(blocks + 1, dtype=np.int64)
+    threaded = parallel_for(n)
+    # the slots in parts (whole people), one a thread: part p's links into block b are
+    # counts[p, b], and go after those of the parts before it, as one pass in slot order would
+    parts = numba.get_num_threads() if threaded else 1
+    bounds = np.linspace(0, resolved.shape[0] // m, parts + 1).astype(np.int64) * m
+    counts = np.zeros((parts, blocks), dtype=np.int64)
     # each person's m targets sorted in place, repeats marked -1; links into each block counted
-    _ba_sort_targets(resolved, m, shift, start)
-    np.cumsum(start, out=start)
+    (_ba_sort_parallel if threaded else _ba_sort)(resolved, m, shift, bounds, counts)
+    start = np.zeros(blocks + 1, dtype=np.int64)
+    np.cumsum(counts.sum(axis=0), out=start[1:])
     links = int(start[-1])  # distinct edges: every edge is one link into an earlier person
+    fill = start[:-1] + np.cumsum(counts, axis=0) - counts  # where each part's links go
     picker = np.empty(links, dtype=np.int32)  # who made each link, grouped by block
     place = np.empty(links, dtype=np.uint16)  # the picked person's place in their block
-    _ba_gather_links(resolved, m, shift, start[:-1].copy(), picker, place)
+    (_ba_gather_parallel if threaded else _ba_gather)(resolved, m, shift, bounds, fill, picker,
+                                                      place)
     indptr = np.empty(n + 1, dtype=np.int64)
     indices = np.empty(2 * links, dtype=np.int32)
-    _ba_write_rows(resolved, m, n, shift, start, picker, place, indptr, indices)
+    (_ba_rows_parallel if threaded else _ba_rows)(resolved, m, n, shift, start, picker, place,
+                                                  indptr, indices)
     return SocialGraph(indptr=indptr, indices=indices)
 
 
@@ -246,11 +260,11 @@ def _ba_resolve(resolved, draws, lo, m):  # pragma: no cover
 
 
 @numba.njit(cache=True)
-def _ba_sort_targets(resolved, m, shift, start):  # pragma: no cover
-    # person m + first // m's slots: their distinct targets sorted first (insertion sort of m
-    # values), repeated picks merged and the freed slots marked -1; start[b + 1] counts the
-    # links into block b (the caller's cumulative sum makes the block offsets)
-    for first in range(0, resolved.shape[0], m):
+def _ba_sort_targets(resolved, m, shift, lo, hi, counts):  # pragma: no cover
+    # the slots lo … hi (whole people; person m + first // m's slots start at first): each
+    # person's distinct targets sorted first (insertion sort of m values), repeated picks merged
+    # and the freed slots marked -1; counts[b] += the links into block b
+    for first in range(lo, hi, m):
         count = 0
         for k in range(first, first + m):
             t = resolved[k]
@@ -264,16 +278,17 @@ def _ba_sort_targets(resolved, m, shift, start):  # pragma: no cover
             resolved[at] = t
             count += 1
         for k in range(first, first + count):
-            start[(resolved[k] >> shift) + 1] += 1
+            counts[resolved[k] >> shift] += 1
         for k in range(first + count, first + m):
             resolved[k] = -1
 
 
 @numba.njit(cache=True)
-def _ba_gather_links(resolved, m, shift, fill, picker, place):  # pragma: no cover
-    # each block's links appended in the order of the people who made them (increasing)
+def _ba_gather_links(resolved, m, shift, lo, hi, fill, picker, place):  # pragma: no cover
+    # the links of slots lo … hi appended to their blocks in the order of the people who made
+    # them (increasing), from fill[b] on
     low = (1 << shift) - 1
-    for k in range(resolved.shape[0]):
+    for k in range(lo, hi):
         t = resolved[k]
         if t < 0:
             continue
@@ -284,35 +299,91 @@ def _ba_gather_links(resolved, m, shift, fill, picker, place):  # pragma: no cov
 
 
 @numba.njit(cache=True)
-def _ba_write_rows(resolved, m, n, shift, start, picker, place, indptr,
+def _ba_block_degrees(resolved, m, n, shift, start, place, b, indptr):  # pragma: no cover
+    # indptr[v + 1] = the degree of each person v of block b: their own (earlier) targets and
+    # the later people who picked them
+    lo = b << shift
+    hi = min(n, lo + (1 << shift))
+    for v in range(lo, hi):
+        own = 0
+        if v >= m:  # person v's slots: (v - m)·m onwards (the seed's are 0 … m-1)
+            for k in range((v - m) * m, (v - m + 1) * m):
+                own += resolved[k] >= 0
+        indptr[v + 1] = own
+    for e in range(start[b], start[b + 1]):
+        indptr[lo + place[e] + 1] += 1
+
+
+@numba.njit(cache=True)
+def _ba_block_rows(resolved, m, n, shift, start, picker, place, b, indptr,
                    indices):  # pragma: no cover
-    # block by block: each row gets its own (sorted, earlier) targets, then the later people who
+    # block b's rows: each gets its own (sorted, earlier) targets, then the later people who
     # picked it, in increasing order: every neighbour list comes out sorted
-    size = 1 << shift
-    incoming = np.empty(size, dtype=np.int64)
-    cursor = np.empty(size, dtype=np.int64)
-    at = 0
+    lo = b << shift
+    hi = min(n, lo + (1 << shift))
+    cursor = np.empty(hi - lo, dtype=np.int64)
+    for v in range(lo, hi):
+        at = indptr[v]
+        if v >= m:
+            for k in range((v - m) * m, (v - m + 1) * m):
+                t = resolved[k]
+                if t >= 0:
+                    indices[at] = t
+                    at += 1
+        cursor[v - lo] = at
+    for e in range(start[b], start[b + 1]):
+        row = place[e]
+        indices[cursor[row]] = picker[e]
+        cursor[row] += 1
+
+
+# The drivers: one core (range) or every thread (numba.prange); a part or a block is the same
+# work in both, so the arrays are the same bit for bit.
+@numba.njit(cache=True)
+def _ba_sort(resolved, m, shift, bounds, counts):  # pragma: no cover
+    for p in range(counts.shape[0]):
+        _ba_sort_targets(resolved, m, shift, bounds[p], bounds[p + 1], counts[p])
+
+
+@numba.njit(cache=True, parallel=True)
+def _ba_sort_parallel(resolved, m, shift, bounds, counts):  # pragma: no cover
+    for p in numba.prange(counts.shape[0]):
+        _ba_sort_targets(resolved, m, shift, bounds[p], bounds[p + 1], counts[p])
+
+
+@numba.njit(cache=True)
+def _ba_gather(resolved, m, shift, bounds, fill, picker, place):  # pragma: no cover
+    for p in range(fill.shape[0]):
+        _ba_gather_links(resolved, m, shift, bounds[p], bounds[p + 1], fill[p], picker, place)
+
+
+@numba.njit(cache=True, parallel=True)
+def _ba_gather_parallel(resolved, m, shift, bounds, fill, picker, place):  # pragma: no cover
+    for p in numba.prange(fill.shape[0]):
+        _ba_gather_links(resolved, m, shift, bounds[p], bounds[p + 1], fill[p], picker, place)
+
+
+@numba.njit(cache=True)
+def _ba_rows(resolved, m, n, shift, start, picker, place, indptr, indices):  # pragma: no cover
     indptr[0] = 0
     for b in range(start.shape[0] - 1):
-        lo = b << shift
-        hi = min(n, lo + size)
-        incoming[:] = 0
-        for e in range(start[b], start[b + 1]):
-            incoming[place[e]] += 1
-        for v in range(lo, hi):
-            if v >= m:  # person v's slots: (v - m)·m onwards (the seed's are 0 … m-1)
-                for k in range((v - m) * m, (v - m + 1) * m):
-                    t = resolved[k]
-                    if t >= 0:
-                        indices[at] = t
-                        at += 1
-            cursor[v - lo] = at
-            at += incoming[v - lo]
-            indptr[v + 1] = at
-        for e in range(start[b], start[b + 1]):
-            row = place[e]
-            indices[cursor[row]] = picker[e]
-            cursor[row] += 1
+        _ba_block_degrees(resolved, m, n, shift, start, place, b, indptr)
+    for v in range(n):
+        indptr[v + 1] += indptr[v]
+    for b in range(start.shape[0] - 1):
+        _ba_block_rows(resolved, m, n, shift, start, picker, place, b, indptr, indices)
+
+
+@numba.njit(cache=True, parallel=True)
+def _ba_rows_parallel(resolved, m, n, shift, start, picker, place, indptr,
+                      indices):  # pragma: no cover
+    indptr[0] = 0
+    for b in numba.prange(start.shape[0] - 1):
+        _ba_block_degrees(resolved, m, n, shift, start, place, b, indptr)
+    for v in range(n):
+        indptr[v + 1] += indptr[v]
+    for b in numba.prange(start.shape[0] - 1):
+        _ba_block_rows(resolved, m, n, shift, start, picker, place, b, indptr, indices)
 
 
 def barabasi_albert_reference(n: int, m: int, rng: np.random.Generator) -> SocialGraph:

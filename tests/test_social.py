@@ -61,6 +61,31 @@ def test_barabasi_albert_rows_written_by_block_are_the_reference(monkeypatch, sh
         np.testing.assert_array_equal(ours.indices, ref.indices)
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_ba_built_on_threads_is_the_reference(monkeypatch, threads):
+    # split between threads (parts of the slots, blocks of rows: 2 or 3 parts, blocks of 8
+    # people), the arrays are still the reference's, bit for bit
+    import numba
+
+    import ecosystem.social as social
+    from ecosystem.core import threads as policy
+
+    monkeypatch.setattr(policy, "PARALLEL_MIN_PEOPLE", 0)
+    if not policy.threads_available():
+        pytest.skip("one thread only")
+    monkeypatch.setattr(social, "BA_BLOCK_SHIFT", 3)
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        for n, m in [(7, 5), (3000, 3), (5000, 5)]:
+            ours = barabasi_albert(n, m, np.random.default_rng(n))
+            ref = barabasi_albert_reference(n, m, np.random.default_rng(n))
+            np.testing.assert_array_equal(ours.indptr, ref.indptr)
+            np.testing.assert_array_equal(ours.indices, ref.indices)
+    finally:
+        numba.set_num_threads(before)
+
+
 def test_graph_is_simple_and_symmetric():
     g = barabasi_albert(2000, 4, np.random.default_rng(7))
     assert not np.any(g.indices == g.rows)

@@ -10,9 +10,8 @@ line fetched per entry. Every sum is taken in the same order as in the two kerne
 results are bit for bit theirs (tests/core/test_listening.py).
 
 Each person's sums depend only on their own neighbour list, so large populations are split
-between the processor's cores (:data:`PARALLEL_MIN_PEOPLE`): the results are the same bit for
-bit with any number of threads. Threads run on Intel's TBB, which is safe in processes forked
-after a parallel pass; without it the pass stays on one core.
+between the processor's cores (:mod:`ecosystem.core.threads`): the results are the same bit for
+bit with any number of threads.
 """
 
 from __future__ import annotations
@@ -20,36 +19,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-PARALLEL_MIN_PEOPLE: int | None = 100_000
-"""Populations from this size on split the pass between :func:`numba.get_num_threads` threads
-(set it with ``numba.set_num_threads`` or the ``NUMBA_NUM_THREADS`` environment variable);
-None keeps every pass on one core. Below it a pass takes under a few milliseconds and threads
-would only add their start-up."""
-
-_TBB: bool | None = None
-
-
-def threads_available() -> bool:
-    """Whether the parallel pass can run: TBB present and more than one thread allowed.
-
-    TBB is numba's only threading layer that is safe both in several threads at once (the
-    dashboard steps its runs in a worker thread) and in a process forked after a parallel
-    pass (``ecosystem validate --jobs``). The first call selects it for numba.
-    """
-    global _TBB
-    if _TBB is None:
-        from numba.np.ufunc import parallel
-
-        chosen = numba.config.THREADING_LAYER
-        if chosen == "default" and not parallel._is_initialized:
-            numba.config.THREADING_LAYER = "tbb"
-        try:
-            parallel._launch_threads()  # loads the layer now (numba would at the first pass)
-            _TBB = numba.threading_layer() == "tbb"
-        except Exception:  # no TBB, or an incompatible one: numba raises ValueError
-            numba.config.THREADING_LAYER = chosen
-            _TBB = False
-    return _TBB and numba.get_num_threads() > 1
+from ecosystem.core.threads import parallel_for
 
 
 def aligned_empty(shape: tuple[int, ...], dtype=np.float64, alignment: int = 64) -> np.ndarray:
@@ -97,9 +67,7 @@ def listen_pass(
     record[:, 3] = post_count
     opinions = not (influence == 0 or indices.size == 0)
     new_stance = np.empty_like(stance) if opinions else stance
-    threshold = PARALLEL_MIN_PEOPLE
-    kernel = (_listen_parallel if threshold is not None and n >= threshold
-              and threads_available() else _listen)
+    kernel = _listen_parallel if parallel_for(n) else _listen
     kernel(indptr, indices.astype(np.int32, copy=False).view(np.uint32), record, stance,
            stance.dtype.type(confidence), float(influence), opinions, words, ai_words, items,
            new_stance)

@@ -160,7 +160,7 @@ def _watch_parent(parent: int, workers: int = 1) -> None:
     """In a worker: exit when the sweep's main process is gone (killed, even by SIGKILL).
 
     The worker's runs also get their share of the cores for the listening pass's threads
-    (:mod:`ecosystem.core.listening`): the cores over the workers, at least one, so that the
+    (:mod:`ecosystem.core.threads`): the cores over the workers, at least one, so that the
     workers' threads do not outnumber the cores.
     """
     import numba

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ecosystem.core import listening
+from ecosystem.core import threads
 from ecosystem.core.contagion import heard_rates_pair
 from ecosystem.core.listening import listen_pass
 from ecosystem.core.opinion import bounded_confidence
@@ -49,10 +49,10 @@ def _pass_inputs(n, seed=9):
 def test_threads_give_the_same_numbers(monkeypatch):
     """Split between threads, every person's sums are those of the one-core pass, bit for bit."""
     inputs = _pass_inputs(20_000)
-    monkeypatch.setattr(listening, "PARALLEL_MIN_PEOPLE", None)
+    monkeypatch.setattr(threads, "PARALLEL_MIN_PEOPLE", None)
     serial = listen_pass(*inputs)
-    monkeypatch.setattr(listening, "PARALLEL_MIN_PEOPLE", 0)
-    assert listening.threads_available(), "TBB (a dependency) should give the pass two threads"
+    monkeypatch.setattr(threads, "PARALLEL_MIN_PEOPLE", 0)
+    assert threads.threads_available(), "TBB (a dependency) should give the pass two threads"
     parallel = listen_pass(*inputs)
     for got, want in zip(parallel, serial, strict=True):
         assert got.dtype == want.dtype
@@ -67,8 +67,8 @@ def test_a_process_forked_after_a_parallel_pass_can_run_one(monkeypatch):
     """``validate --jobs`` forks workers: a parallel pass in the parent must not hang them."""
     import multiprocessing
 
-    monkeypatch.setattr(listening, "PARALLEL_MIN_PEOPLE", 0)
-    if not listening.threads_available():
+    monkeypatch.setattr(threads, "PARALLEL_MIN_PEOPLE", 0)
+    if not threads.threads_available():
         pytest.skip("one thread only: no parallel pass to fork after")
     expected = float(listen_pass(*_pass_inputs(5_000))[0].sum())
     context = multiprocessing.get_context("fork")
