@@ -61,8 +61,10 @@ PROJECT_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FRAME_SECONDS = 0.1
 """Least time between two published months while playing."""
 
-BROWSER_WAIT = 5.0
-"""Most seconds playing waits for a browser to draw the charts of new runs."""
+BROWSER_WAIT = 15.0
+"""Most seconds playing waits for a browser to draw the charts of new runs (a browser on a busy
+2-core machine has taken over 5 s to draw the seven new figures; one that never answers, a
+closed tab, costs a run this wait once)."""
 
 
 
