@@ -189,8 +189,9 @@ def barabasi_albert(n: int, m: int, rng: np.random.Generator) -> SocialGraph:
     are written while they sit in the cache: no scattered writes over the whole graph, which
     at ten million people would each be a trip to memory.
 
-    From :data:`ecosystem.core.threads.PARALLEL_MIN_PEOPLE` people on, the sorting, the
-    gathering (the slots in one part a thread, each part's links placed after the parts before
+    From :data:`ecosystem.core.threads.PARALLEL_MIN_PEOPLE` people on, the picks' chains
+    (resolved in two passes: each slot's pick, then every slot following its links back), the
+    sorting, the gathering (the slots in one part a thread, each part's links placed after the parts before
     it) and the writing of the blocks' rows are split between threads: the same arrays.
 
     :func:`barabasi_albert_reference` is the whole-array NumPy/SciPy version (the same draws,
@@ -209,11 +210,11 @@ def barabasi_albert(n: int, m: int, rng: np.random.Generator) -> SocialGraph:
     # resolved[k]: the target of edge k (its source is m for the seed, else m + 1 + (k - m) // m)
     resolved = np.empty(total_edges, dtype=np.int32)
     resolved[:seed_edges] = np.arange(m, dtype=np.int32)
+    threaded = parallel_for(n)
     for lo in range(seed_edges, total_edges, BA_CHUNK):
         hi = min(lo + BA_CHUNK, total_edges)
-        _ba_resolve(resolved, rng.random(hi - lo), lo, m)
+        (_ba_resolve_parallel if threaded else _ba_resolve)(resolved, rng.random(hi - lo), lo, m)
     blocks = ((n - 1) >> shift) + 1
-    threaded = parallel_for(n)
     # the slots in parts (whole people), one a thread: part p's links into block b are
     # counts[p, b], and go after those of the parts before it, as one pass in slot order would
     parts = numba.get_num_threads() if threaded else 1
@@ -257,6 +258,30 @@ def _ba_resolve(resolved, draws, lo, m):  # pragma: no cover
             slot = 0
             first += m
             span = np.float64(2 * first)
+
+
+@numba.njit(cache=True, parallel=True)
+def _ba_resolve_parallel(resolved, draws, lo, m):  # pragma: no cover
+    # _ba_resolve on threads, in two passes: each slot's pick (a person, or a link to the
+    # earlier slot whose target it copies, stored as -1 - slot), then every slot follows its
+    # links back to a person. The earlier slot is resolved, or a link to a slot earlier still,
+    # whichever a thread sees (an int32 is read or written whole): either way the chain ends at
+    # the person the one-pass order gives.
+    for s in numba.prange(draws.shape[0]):
+        k = lo + s
+        first = k - (k - m) % m
+        position = np.int64(draws[s] * np.float64(2 * first))
+        edge = position >> 1
+        if position & 1 == 0:
+            resolved[k] = m if edge < m else m + 1 + (edge - m) // m
+        else:
+            resolved[k] = -1 - edge
+    for s in numba.prange(draws.shape[0]):
+        k = lo + s
+        t = resolved[k]
+        while t < 0:
+            t = resolved[-1 - t]
+        resolved[k] = t
 
 
 @numba.njit(cache=True)

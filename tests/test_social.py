@@ -63,8 +63,8 @@ def test_barabasi_albert_rows_written_by_block_are_the_reference(monkeypatch, sh
 
 @pytest.mark.parametrize("threads", [2, 3])
 def test_ba_built_on_threads_is_the_reference(monkeypatch, threads):
-    # split between threads (parts of the slots, blocks of rows: 2 or 3 parts, blocks of 8
-    # people), the arrays are still the reference's, bit for bit
+    # split between threads (the picks resolved in two passes, parts of the slots, blocks of
+    # rows: 2 or 3 parts, blocks of 8 people), the arrays are still the reference's, bit for bit
     import numba
 
     import ecosystem.social as social
@@ -74,6 +74,7 @@ def test_ba_built_on_threads_is_the_reference(monkeypatch, threads):
     if not policy.threads_available():
         pytest.skip("one thread only")
     monkeypatch.setattr(social, "BA_BLOCK_SHIFT", 3)
+    monkeypatch.setattr(social, "BA_CHUNK", 1000)  # picks of slots in earlier chunks too
     before = numba.get_num_threads()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     try:
