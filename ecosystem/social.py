@@ -171,6 +171,11 @@ a time (65,536: their rows, a few MB, stay in the cache while the links into the
 At most 16, so that a person's place in their block fits 16 bits."""
 
 
+BA_PARTS: int | None = None
+"""Parts the slots are sorted and gathered in (one a thread when None; one on a single core).
+Any number gives the same arrays; the tests set it to check that."""
+
+
 def barabasi_albert(n: int, m: int, rng: np.random.Generator) -> SocialGraph:
     """Preferential attachment: each new person links to ``m`` earlier people ∝ their degree.
 
@@ -191,8 +196,9 @@ def barabasi_albert(n: int, m: int, rng: np.random.Generator) -> SocialGraph:
 
     From :data:`ecosystem.core.threads.PARALLEL_MIN_PEOPLE` people on, the picks' chains
     (resolved in two passes: each slot's pick, then every slot following its links back), the
-    sorting, the gathering (the slots in one part a thread, each part's links placed after the parts before
-    it) and the writing of the blocks' rows are split between threads: the same arrays.
+    sorting, the gathering (the slots in one part a thread, each part's links placed after the
+    parts before it) and the writing of the blocks' rows are split between threads: the same
+    arrays.
 
     :func:`barabasi_albert_reference` is the whole-array NumPy/SciPy version (the same draws,
     the same arrays).
@@ -210,14 +216,19 @@ def barabasi_albert(n: int, m: int, rng: np.random.Generator) -> SocialGraph:
     # resolved[k]: the target of edge k (its source is m for the seed, else m + 1 + (k - m) // m)
     resolved = np.empty(total_edges, dtype=np.int32)
     resolved[:seed_edges] = np.arange(m, dtype=np.int32)
-    threaded = parallel_for(n)
+    # on threads while a slot number and its link (-1 - slot) fit int32
+    threaded = parallel_for(n) and total_edges < 2**31 - 1
     for lo in range(seed_edges, total_edges, BA_CHUNK):
         hi = min(lo + BA_CHUNK, total_edges)
-        (_ba_resolve_parallel if threaded else _ba_resolve)(resolved, rng.random(hi - lo), lo, m)
+        draws = rng.random(hi - lo)
+        if threaded:
+            _ba_resolve_parallel(resolved, draws, lo, m, np.empty(hi - lo, dtype=np.int32))
+        else:
+            _ba_resolve(resolved, draws, lo, m)
     blocks = ((n - 1) >> shift) + 1
     # the slots in parts (whole people), one a thread: part p's links into block b are
     # counts[p, b], and go after those of the parts before it, as one pass in slot order would
-    parts = numba.get_num_threads() if threaded else 1
+    parts = BA_PARTS or (numba.get_num_threads() if threaded else 1)
     bounds = np.linspace(0, resolved.shape[0] // m, parts + 1).astype(np.int64) * m
     counts = np.zeros((parts, blocks), dtype=np.int64)
     # each person's m targets sorted in place, repeats marked -1; links into each block counted
@@ -261,12 +272,11 @@ def _ba_resolve(resolved, draws, lo, m):  # pragma: no cover
 
 
 @numba.njit(cache=True, parallel=True)
-def _ba_resolve_parallel(resolved, draws, lo, m):  # pragma: no cover
+def _ba_resolve_parallel(resolved, draws, lo, m, chased):  # pragma: no cover
     # _ba_resolve on threads, in two passes: each slot's pick (a person, or a link to the
     # earlier slot whose target it copies, stored as -1 - slot), then every slot follows its
-    # links back to a person. The earlier slot is resolved, or a link to a slot earlier still,
-    # whichever a thread sees (an int32 is read or written whole): either way the chain ends at
-    # the person the one-pass order gives.
+    # links back to a person (the slots before lo are resolved already), into ``chased``: no
+    # thread writes what another reads. The chain ends at the person the one-pass order gives.
     for s in numba.prange(draws.shape[0]):
         k = lo + s
         first = k - (k - m) % m
@@ -277,11 +287,12 @@ def _ba_resolve_parallel(resolved, draws, lo, m):  # pragma: no cover
         else:
             resolved[k] = -1 - edge
     for s in numba.prange(draws.shape[0]):
-        k = lo + s
-        t = resolved[k]
+        t = resolved[lo + s]
         while t < 0:
             t = resolved[-1 - t]
-        resolved[k] = t
+        chased[s] = t
+    for s in numba.prange(draws.shape[0]):
+        resolved[lo + s] = chased[s]
 
 
 @numba.njit(cache=True)

@@ -87,6 +87,21 @@ def test_ba_built_on_threads_is_the_reference(monkeypatch, threads):
         numba.set_num_threads(before)
 
 
+@pytest.mark.parametrize("parts", [3, 7])
+def test_ba_sorted_and_gathered_in_parts_is_the_reference(monkeypatch, parts):
+    # the slots split into uneven parts (whole people each; one core), each part's links placed
+    # after the earlier parts': the arrays are still the reference's, bit for bit
+    import ecosystem.social as social
+
+    monkeypatch.setattr(social, "BA_PARTS", parts)
+    monkeypatch.setattr(social, "BA_BLOCK_SHIFT", 3)
+    for n, m in [(7, 5), (12, 5), (3000, 3), (5000, 5)]:
+        ours = barabasi_albert(n, m, np.random.default_rng(n))
+        ref = barabasi_albert_reference(n, m, np.random.default_rng(n))
+        np.testing.assert_array_equal(ours.indptr, ref.indptr)
+        np.testing.assert_array_equal(ours.indices, ref.indices)
+
+
 def test_graph_is_simple_and_symmetric():
     g = barabasi_albert(2000, 4, np.random.default_rng(7))
     assert not np.any(g.indices == g.rows)

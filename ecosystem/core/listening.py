@@ -90,11 +90,11 @@ def _hear(i, indptr, indices, record, stance, limit, influence, opinions, words,
         total_ai += record[j, 1]
         posts += record[j, 3]  # integers: exact in any order
         diff = stance.dtype.type(record[j, 2]) - own  # in the stance's precision
-        # without a branch (its outcome is a coin flip a neighbour): adding 0.0 or -0.0 to
-        # the pull leaves it as it is, so the sum is that of the close neighbours only
-        close = np.float64(abs(diff) < limit)
-        pull += np.float64(diff) * close
-        listened += close
+        # a select, not a branch (its outcome is a coin flip a neighbour): adding 0.0 leaves
+        # the pull as it is (it starts at +0.0), so the sum is that of the close neighbours
+        close = abs(diff) < limit
+        pull += np.float64(diff) if close else 0.0
+        listened += 1.0 if close else 0.0
     words[i] = total
     ai_words[i] = total_ai
     items[i] = np.float64(indptr[i + 1] - indptr[i]) + posts

@@ -16,6 +16,8 @@ process). Without TBB every pass stays on one core.
 
 from __future__ import annotations
 
+import threading
+
 import numba
 
 PARALLEL_MIN_PEOPLE: int | None = 100_000
@@ -23,6 +25,7 @@ PARALLEL_MIN_PEOPLE: int | None = 100_000
 one core. Below it a pass takes a few milliseconds and threads would only add their start-up."""
 
 _TBB: bool | None = None
+_CHOOSING = threading.Lock()
 
 
 def threads_available() -> bool:
@@ -33,18 +36,34 @@ def threads_available() -> bool:
     """
     global _TBB
     if _TBB is None:
-        from numba.np.ufunc import parallel
-
-        chosen = numba.config.THREADING_LAYER
-        if chosen == "default" and not parallel._is_initialized:
-            numba.config.THREADING_LAYER = "tbb"
-        try:
-            parallel._launch_threads()  # loads the layer now (numba would at the first pass)
-            _TBB = numba.threading_layer() == "tbb"
-        except Exception:  # no TBB, or an incompatible one: numba raises ValueError
-            numba.config.THREADING_LAYER = chosen
-            _TBB = False
+        with _CHOOSING:  # the first calls may come from several threads at once
+            if _TBB is None:
+                _TBB = _choose_tbb()
     return _TBB and numba.get_num_threads() > 1
+
+
+def _choose_tbb() -> bool:
+    from numba.np.ufunc import parallel
+
+    chosen = numba.config.THREADING_LAYER
+    if chosen == "default" and not parallel._is_initialized:
+        numba.config.THREADING_LAYER = "tbb"
+    try:
+        parallel._launch_threads()  # loads the layer now (numba would at the first pass)
+        return numba.threading_layer() == "tbb"
+    except Exception:  # no TBB, or an incompatible one: numba raises ValueError
+        numba.config.THREADING_LAYER = chosen
+        return False
+
+
+def share_cores(workers: int) -> None:
+    """In one of ``workers`` processes on this machine: its passes get their share of the cores.
+
+    The cores this process may use (``NUMBA_DEFAULT_NUM_THREADS``, which follows the CPU
+    affinity) over the workers, at least one, and no more than ``NUMBA_NUM_THREADS``.
+    """
+    share = numba.config.NUMBA_DEFAULT_NUM_THREADS // max(int(workers), 1)
+    numba.set_num_threads(max(1, min(numba.config.NUMBA_NUM_THREADS, share)))
 
 
 def parallel_for(people: int) -> bool:

@@ -542,7 +542,7 @@ def _execute(folder: Path, calibration: Calibration, workers: int,
         # workers ignore Ctrl-C: this process alone stops the calibration and keeps its state
         owned = cf.ProcessPoolExecutor(max_workers=workers,
                                        mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=_ignore_interrupts)
+                                       initializer=_worker_start, initargs=(workers,))
         executor = owned
     where = ("this process" if executor is None else
              f"{workers} local processes" if owned is not None else type(executor).__name__)
@@ -563,10 +563,14 @@ def _execute(folder: Path, calibration: Calibration, workers: int,
             owned.shutdown(wait=not interrupted, cancel_futures=True)
 
 
-def _ignore_interrupts() -> None:
+def _worker_start(workers: int) -> None:
+    """In a worker: leave Ctrl-C to the main process; take a share of the cores."""
     import signal
 
+    from ecosystem.core.threads import share_cores
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    share_cores(workers)
 
 
 def _populations_stored(folder: Path, calibration: Calibration) -> list[dict[str, Any]]:

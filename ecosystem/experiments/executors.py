@@ -163,10 +163,9 @@ def _watch_parent(parent: int, workers: int = 1) -> None:
     (:mod:`ecosystem.core.threads`): the cores over the workers, at least one, so that the
     workers' threads do not outnumber the cores.
     """
-    import numba
+    from ecosystem.core.threads import share_cores
 
-    numba.set_num_threads(max(1, min(numba.config.NUMBA_NUM_THREADS,
-                                     (os.cpu_count() or 1) // max(workers, 1))))
+    share_cores(workers)
 
     def watch() -> None:
         while True:

@@ -383,3 +383,25 @@ def test_ctrl_c_on_the_command_keeps_every_stored_population(tmp_path):
     assert main(["calibrate", "--resume", str(out)]) == 0
     assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
     assert pl.read_parquet(out / "populations.parquet")["population"].max() == 4
+
+
+def _threads(_):
+    import numba
+
+    return numba.get_num_threads()
+
+
+def test_calibration_workers_share_the_cores_between_their_threads():
+    """The workers a calibration starts take their share of the cores, as a sweep's do."""
+    import concurrent.futures as cf
+    import multiprocessing
+
+    import numba
+
+    from ecosystem.experiments import calibrate
+
+    with cf.ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"),
+                                initializer=calibrate._worker_start, initargs=(2,)) as pool:
+        threads = set(pool.map(_threads, range(4)))
+    cores = numba.config.NUMBA_DEFAULT_NUM_THREADS
+    assert threads == {max(1, min(numba.config.NUMBA_NUM_THREADS, cores // 2))}
