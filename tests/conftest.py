@@ -51,6 +51,27 @@ def chain(**sections) -> dict:
 
 
 # -- running in parallel (pytest-xdist, which tests/run.sh starts) -------------------------------
+def pytest_configure(config):
+    """In a parallel run, each test process takes its share of the cores for the compiled
+    passes' threads (as a sweep's workers do), so that the processes' threads do not outnumber
+    the cores; the tests of the threads themselves take every core (``all_threads``)."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        from ecosystem.core.threads import share_cores
+
+        share_cores(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+
+
+@pytest.fixture
+def all_threads():
+    """Every thread numba may use (``NUMBA_NUM_THREADS``) for the test, then the share back."""
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    yield numba.config.NUMBA_NUM_THREADS
+    numba.set_num_threads(before)
+
+
 def pytest_collection_modifyitems(config, items):
     """Start the long tests first and leave the browser test to the end.
 

@@ -62,7 +62,7 @@ def test_barabasi_albert_rows_written_by_block_are_the_reference(monkeypatch, sh
 
 
 @pytest.mark.parametrize("threads", [2, 3])
-def test_ba_built_on_threads_is_the_reference(monkeypatch, threads):
+def test_ba_built_on_threads_is_the_reference(monkeypatch, threads, all_threads):
     # split between threads (the picks resolved in two passes, parts of the slots, blocks of
     # rows: 2 or 3 parts, blocks of 8 people), the arrays are still the reference's, bit for bit
     import numba

@@ -38,7 +38,8 @@ def test_listen_pass_equals_the_two_kernels(dtype, influence):
 
 
 @pytest.mark.parametrize("parallel", [False, True])
-def test_a_neighbour_without_a_finite_stance_is_never_close(monkeypatch, parallel):
+def test_a_neighbour_without_a_finite_stance_is_never_close(monkeypatch, parallel,
+                                                           all_threads):
     # a star whose leaves hold NaN, 0.2, inf and -inf: the bound keeps 0.2 alone, as the
     # opinion kernel does (a product with the bound's 0 or 1 would make the pull NaN)
     monkeypatch.setattr(threads, "PARALLEL_MIN_PEOPLE", 0 if parallel else None)
@@ -64,7 +65,7 @@ def _pass_inputs(n, seed=9):
     return (graph.indptr, graph.indices, rate, ai, count, rate_sum, ai_sum, stance, 0.3, 0.2)
 
 
-def test_threads_give_the_same_numbers(monkeypatch):
+def test_threads_give_the_same_numbers(monkeypatch, all_threads):
     """Split between threads, every person's sums are those of the one-core pass, bit for bit."""
     inputs = _pass_inputs(20_000)
     monkeypatch.setattr(threads, "PARALLEL_MIN_PEOPLE", None)
@@ -85,7 +86,7 @@ def _pass_in_child(queue):
     queue.put(float(listen_pass(*_pass_inputs(5_000))[0].sum()))
 
 
-def test_a_process_forked_after_a_parallel_pass_can_run_one(monkeypatch):
+def test_a_process_forked_after_a_parallel_pass_can_run_one(monkeypatch, all_threads):
     """``validate --jobs`` forks workers: a parallel pass in the parent must not hang them."""
     import multiprocessing
 
