@@ -248,44 +248,42 @@ def barabasi_albert(n: int, m: int, rng: np.random.Generator) -> SocialGraph:
     return SocialGraph(indptr=indptr, indices=indices)
 
 
+@numba.njit(cache=True, inline="always")
+def _ba_pick(draw, first, m):  # pragma: no cover
+    # the pick of a slot of the person whose first slot is ``first``: an end point of the edges
+    # before it (end point 2e is edge e's source, 2e + 1 its target). Returns that edge's
+    # source (a person), or -1 - e: the target of edge e, to be copied once resolved
+    position = np.int64(draw * np.float64(2 * first))
+    edge = position >> 1
+    if position & 1 == 0:
+        return m if edge < m else m + 1 + (edge - m) // m
+    return -1 - edge
+
+
 @numba.njit(cache=True)
 def _ba_resolve(resolved, draws, lo, m):  # pragma: no cover
-    # slot k belongs to person m + 1 + (k - m) // m, whose first slot is k - (k - m) % m; the
-    # pick is an end point of the edges before it (end point 2e is edge e's source, 2e + 1 its
-    # target)
+    # slot k belongs to person m + 1 + (k - m) // m, whose first slot is k - (k - m) % m; a
+    # copied target is already resolved, the slots being taken in order
     slot = (lo - m) % m
     first = lo - slot
-    span = np.float64(2 * first)
     for s in range(draws.shape[0]):
-        k = lo + s
-        position = np.int64(draws[s] * span)
-        edge = position >> 1
-        if position & 1 == 0:
-            resolved[k] = m if edge < m else m + 1 + (edge - m) // m  # that edge's source
-        else:
-            resolved[k] = resolved[edge]  # that edge's target, already resolved
+        t = _ba_pick(draws[s], first, m)
+        resolved[lo + s] = t if t >= 0 else resolved[-1 - t]
         slot += 1
         if slot == m:
             slot = 0
             first += m
-            span = np.float64(2 * first)
 
 
 @numba.njit(cache=True, parallel=True)
 def _ba_resolve_parallel(resolved, draws, lo, m, chased):  # pragma: no cover
     # _ba_resolve on threads, in two passes: each slot's pick (a person, or a link to the
-    # earlier slot whose target it copies, stored as -1 - slot), then every slot follows its
-    # links back to a person (the slots before lo are resolved already), into ``chased``: no
-    # thread writes what another reads. The chain ends at the person the one-pass order gives.
+    # earlier slot whose target it copies), then every slot follows its links back to a person
+    # (the slots before lo are resolved already), into ``chased``: no thread writes what
+    # another reads. The chain ends at the person the one-pass order gives.
     for s in numba.prange(draws.shape[0]):
         k = lo + s
-        first = k - (k - m) % m
-        position = np.int64(draws[s] * np.float64(2 * first))
-        edge = position >> 1
-        if position & 1 == 0:
-            resolved[k] = m if edge < m else m + 1 + (edge - m) // m
-        else:
-            resolved[k] = -1 - edge
+        resolved[k] = _ba_pick(draws[s], k - (k - m) % m, m)
     for s in numba.prange(draws.shape[0]):
         t = resolved[lo + s]
         while t < 0:

@@ -61,6 +61,13 @@ def pytest_configure(config):
         share_cores(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
 
 
+def worker_threads(_=None) -> int:
+    """In a pool's worker: the threads its compiled passes run on (a task a pool can map)."""
+    import numba
+
+    return numba.get_num_threads()
+
+
 @pytest.fixture
 def all_threads():
     """Every thread numba may use (``NUMBA_NUM_THREADS``) for the test, then the share back."""

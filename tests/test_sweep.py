@@ -28,7 +28,7 @@ from ecosystem.experiments.sweep import (
     run_sweep,
 )
 from ecosystem.model import TIMESERIES_SCHEMA
-from tests.conftest import ROOT, chain, run_cli
+from tests.conftest import ROOT, chain, run_cli, worker_threads
 
 GRID = {"ai.data_regime": ["replace", "accumulate"], "ai.fit_noise": [0.0, 0.5]}
 
@@ -432,12 +432,6 @@ def test_an_existing_sweep_folder_is_not_overwritten(tmp_path, capsys):
     assert f"ecosystem sweep --resume {out}" in capsys.readouterr().err
 
 
-def _threads(_):
-    import numba
-
-    return numba.get_num_threads()
-
-
 def test_pool_workers_share_the_cores_between_their_threads():
     """Each of a sweep's worker processes runs the listening pass on its share of the cores."""
     import numba
@@ -446,7 +440,7 @@ def test_pool_workers_share_the_cores_between_their_threads():
 
     owned = _OwnedPool(2)
     try:
-        threads = set(owned.start().map(_threads, range(4)))
+        threads = set(owned.start().map(worker_threads, range(4)))
     finally:
         owned.stop()
     cores = numba.config.NUMBA_DEFAULT_NUM_THREADS  # the cores this process may use

@@ -385,12 +385,6 @@ def test_ctrl_c_on_the_command_keeps_every_stored_population(tmp_path):
     assert pl.read_parquet(out / "populations.parquet")["population"].max() == 4
 
 
-def _threads(_):
-    import numba
-
-    return numba.get_num_threads()
-
-
 def test_calibration_workers_share_the_cores_between_their_threads():
     """The workers a calibration starts take their share of the cores, as a sweep's do."""
     import concurrent.futures as cf
@@ -399,9 +393,10 @@ def test_calibration_workers_share_the_cores_between_their_threads():
     import numba
 
     from ecosystem.experiments import calibrate
+    from tests.conftest import worker_threads
 
     with cf.ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"),
                                 initializer=calibrate._worker_start, initargs=(2,)) as pool:
-        threads = set(pool.map(_threads, range(4)))
+        threads = set(pool.map(worker_threads, range(4)))
     cores = numba.config.NUMBA_DEFAULT_NUM_THREADS
     assert threads == {max(1, min(numba.config.NUMBA_NUM_THREADS, cores // 2))}
